@@ -1,0 +1,1 @@
+"""Policies and learning (BC, conditional VAE, evaluation). torch, numpy, gymnasium and recordings; never Qt."""

@@ -1,0 +1,1 @@
+"""HDF5 demonstrations: schema, crash-safe writer, reader and validation. numpy + h5py only."""

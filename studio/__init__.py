@@ -1,0 +1,1 @@
+"""The Imitation Studio application: scenes, teleoperation, control loop, main window and CLI."""

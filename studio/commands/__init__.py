@@ -1,0 +1,1 @@
+"""Subcommands of the ``imitation-studio`` CLI (one module each)."""
