@@ -1,1 +1,4 @@
-"""Policies and learning (BC, conditional VAE, evaluation). torch, numpy, gymnasium and recordings; never Qt."""
+"""Policies and learning: BC, conditional VAE, evaluation.
+
+torch, numpy, gymnasium and recordings only; never Qt.
+"""

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # Bare `imitation-studio` (or only GUI options) opens the window.
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["gui", *argv]
     parser = build_parser()
     args = parser.parse_args(argv)
