@@ -1,0 +1,162 @@
+"""Shared machinery of the studio's scenes: exact state capture, input checks, rendering.
+
+Every scene (ours, and gymnasium's through the adapter) is a :class:`StudioEnv`, so the control
+loop, the recorder, playback and training code see one interface (docs/INTERFACES.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+# The integration state is what mj_step reads: time, qpos, qvel, act, warm-start accelerations,
+# controls, applied forces and mocap poses. Restoring all of it (the warm start in particular)
+# is what makes a replay from a recorded frame reproduce the recording bit for bit.
+STATE_SIG = int(mujoco.mjtState.mjSTATE_INTEGRATION)
+
+
+def check_action(action: Any, space: gym.spaces.Box, env_name: str) -> np.ndarray:
+    """Return ``action`` as a float64 vector clipped to ``space``, or raise ``ValueError``.
+
+    Shape and finiteness errors are refused loudly: a silent clip or a NaN reaching MuJoCo would
+    make a bad policy look like a physics bug.
+    """
+    a = np.asarray(action, dtype=np.float64)
+    if a.shape != space.shape:
+        raise ValueError(
+            f"{env_name}: action has shape {a.shape}, expected {space.shape} "
+            f"(labels: one value per action dimension)"
+        )
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{env_name}: action contains NaN or inf: {a.tolist()}")
+    return np.clip(a, space.low, space.high)
+
+
+class StudioEnv(gym.Env):
+    """A gymnasium MuJoCo env with named observation parts and exact state capture.
+
+    Subclasses set ``model``/``data``, ``obs_parts``, ``action_labels``, ``control_dt``,
+    ``max_episode_steps``, ``model_xml`` and implement ``_task_state``/``_set_task_state``
+    for whatever task variables (goal, obstacle) live outside MuJoCo's state.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
+
+    model: mujoco.MjModel
+    data: mujoco.MjData
+    obs_parts: dict[str, slice]
+    action_labels: list[str]
+    control_dt: float
+    max_episode_steps: int
+    model_xml: str
+    env_id: str = ""
+    # Number of task-state floats appended after MuJoCo's state in get_state().
+    task_state_size: int = 0
+
+    def __init__(
+        self, *, render_mode: str | None = None, width: int = 640, height: int = 480
+    ) -> None:
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(
+                f"{self.env_id}: render_mode {render_mode!r} not supported; use 'rgb_array' or None"
+            )
+        self.render_mode = render_mode
+        self.width, self.height = int(width), int(height)
+        self._renderer: mujoco.Renderer | None = None
+        self._camera: mujoco.MjvCamera | None = None
+        self.elapsed_steps = 0
+        self._env_kwargs: dict[str, Any] = {}
+
+    # -- description -------------------------------------------------------------------------
+
+    @property
+    def state_size(self) -> int:
+        """Length of the vector returned by :meth:`get_state`."""
+        return 1 + mujoco.mj_stateSize(self.model, STATE_SIG) + self.task_state_size
+
+    def env_args(self) -> dict[str, Any]:
+        """JSON-able description stored with recordings (robomimic's ``env_args``).
+
+        robomimic's docs call the type ``env_type`` while its code reads ``type``: write both.
+        """
+        return {
+            "env_name": self.env_id,
+            "type": 4,  # not a robomimic EnvType (1-3): a gymnasium env of ours
+            "env_type": 4,
+            "env_kwargs": dict(self._env_kwargs),
+            "backend": "imitation_studio",
+            "control_dt": self.control_dt,
+            "max_episode_steps": self.max_episode_steps,
+            "obs_parts": {k: [s.start, s.stop] for k, s in self.obs_parts.items()},
+            "action_labels": list(self.action_labels),
+        }
+
+    def split_obs(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        """Split a flat observation ``(D,)`` or a batch ``(N, D)`` into its named parts."""
+        obs = np.asarray(obs)
+        return {k: obs[..., s] for k, s in self.obs_parts.items()}
+
+    def join_obs(self, parts: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Inverse of :meth:`split_obs`: concatenate named parts in ``obs_parts`` order."""
+        missing = [k for k in self.obs_parts if k not in parts]
+        if missing:
+            raise ValueError(f"{self.env_id}: observation parts missing: {missing}")
+        return np.concatenate([np.asarray(parts[k], dtype=np.float64) for k in self.obs_parts], -1)
+
+    # -- state -------------------------------------------------------------------------------
+
+    def get_state(self) -> np.ndarray:
+        """Full state: ``[elapsed_steps, MuJoCo integration state, task state]`` (float64)."""
+        physics = np.empty(mujoco.mj_stateSize(self.model, STATE_SIG))
+        mujoco.mj_getState(self.model, self.data, physics, STATE_SIG)
+        task = np.asarray(self._task_state(), dtype=np.float64).reshape(-1)
+        return np.concatenate([[float(self.elapsed_steps)], physics, task])
+
+    def set_state(self, state: np.ndarray) -> None:
+        """Restore a state from :meth:`get_state` exactly (physics, task and step counter)."""
+        state = np.asarray(state, dtype=np.float64).reshape(-1)
+        if state.shape[0] != self.state_size:
+            raise ValueError(
+                f"{self.env_id}: state has {state.shape[0]} values, expected {self.state_size} "
+                "(was it recorded with another scene or model?)"
+            )
+        n = mujoco.mj_stateSize(self.model, STATE_SIG)
+        self.elapsed_steps = int(state[0])
+        mujoco.mj_setState(self.model, self.data, np.ascontiguousarray(state[1 : 1 + n]), STATE_SIG)
+        self._set_task_state(state[1 + n :])
+        # Positions changed: recompute derived quantities (site poses, sensors) for obs/render.
+        mujoco.mj_forward(self.model, self.data)
+
+    def _task_state(self) -> np.ndarray:
+        return np.zeros(0)
+
+    def _set_task_state(self, task: np.ndarray) -> None:
+        del task
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def make_camera(self) -> mujoco.MjvCamera:
+        """The default teleop camera; subclasses aim it at their workspace."""
+        cam = mujoco.MjvCamera()
+        mujoco.mjv_defaultFreeCamera(self.model, cam)
+        return cam
+
+    def render(self) -> np.ndarray | None:
+        """Render the current state as ``(H, W, 3)`` uint8 with the default camera."""
+        if self.render_mode != "rgb_array":
+            return None
+        if self._renderer is None:
+            self._renderer = mujoco.Renderer(self.model, self.height, self.width)
+            self._camera = self.make_camera()
+        self._renderer.update_scene(self.data, self._camera)
+        return self._renderer.render()
+
+    def close(self) -> None:
+        """Release the renderer (its GL context)."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None

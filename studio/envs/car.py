@@ -1,0 +1,227 @@
+"""Car: drive from the start to the goal zone past one obstacle, without touching anything.
+
+The car is a kinematic bicycle on the floor plane: throttle sets the forward speed, steering the
+front-wheel angle; MuJoCo velocity actuators on the planar joints track the resulting world-frame
+velocities, and MuJoCo contacts detect collisions. A fan of rangefinders sees walls and obstacle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from studio.envs.base import StudioEnv, check_action
+
+N_RAYS = 9
+RAY_RANGE = 3.0
+RAY_ANGLES = np.linspace(-np.pi / 2, np.pi / 2, N_RAYS)
+
+
+def _ray_sites() -> str:
+    sites = []
+    for i, a in enumerate(RAY_ANGLES):
+        sites.append(
+            f'<site name="ray{i}" pos="0.1 0 0.08" zaxis="{np.cos(a):.6f} {np.sin(a):.6f} 0" '
+            'size="0.008" rgba="0.9 0.9 0.2 0.6"/>'
+        )
+    return "\n        ".join(sites)
+
+
+def _ray_sensors() -> str:
+    return "\n    ".join(
+        f'<rangefinder name="range{i}" site="ray{i}" cutoff="{RAY_RANGE}"/>' for i in range(N_RAYS)
+    )
+
+
+CAR_XML = f"""
+<mujoco model="car_obstacle">
+  <compiler angle="radian"/>
+  <option timestep="0.005" integrator="implicitfast"/>
+  <visual>
+    <headlight ambient="0.35 0.35 0.35" diffuse="0.5 0.5 0.5"/>
+    <global offwidth="1280" offheight="960"/>
+  </visual>
+  <asset>
+    <texture name="grid" type="2d" builtin="checker" width="256" height="256"
+             rgb1="0.55 0.57 0.60" rgb2="0.50 0.52 0.55"/>
+    <material name="floor" texture="grid" texrepeat="10 6"/>
+    <material name="wall" rgba="0.55 0.45 0.35 1"/>
+  </asset>
+  <worldbody>
+    <light pos="0 0 4" dir="0 0 -1" diffuse="0.6 0.6 0.6"/>
+    <geom name="floor" type="plane" size="2.2 1.2 0.1" material="floor" contype="0"
+          conaffinity="0"/>
+    <geom name="wall_n" type="box" size="2.2 0.05 0.12" pos="0 1.05 0.12" material="wall"/>
+    <geom name="wall_s" type="box" size="2.2 0.05 0.12" pos="0 -1.05 0.12" material="wall"/>
+    <geom name="wall_e" type="box" size="0.05 1.1 0.12" pos="2.15 0 0.12" material="wall"/>
+    <geom name="wall_w" type="box" size="0.05 1.1 0.12" pos="-2.15 0 0.12" material="wall"/>
+    <body name="obstacle" mocap="true" pos="0 0 0.15">
+      <geom name="obstacle" type="cylinder" size="0.22 0.15" rgba="0.8 0.2 0.15 1"/>
+    </body>
+    <body name="goal" mocap="true" pos="1.6 0 0.002">
+      <geom name="goal" type="cylinder" size="0.3 0.002" rgba="0.1 0.8 0.3 0.5"
+            contype="0" conaffinity="0"/>
+    </body>
+    <body name="car" pos="0 0 0.06">
+      <joint name="car_x" type="slide" axis="1 0 0" damping="0.5"/>
+      <joint name="car_y" type="slide" axis="0 1 0" damping="0.5"/>
+      <joint name="car_yaw" type="hinge" axis="0 0 1" damping="0.05"/>
+      <geom name="chassis" type="box" size="0.16 0.085 0.035" mass="1.5" rgba="0.15 0.35 0.8 1"/>
+      <geom type="box" size="0.06 0.07 0.03" pos="-0.02 0 0.06" rgba="0.7 0.8 0.95 1"
+            contype="0" conaffinity="0"/>
+      <geom type="cylinder" size="0.035 0.012" pos="0.1 0.1 -0.025" euler="1.5708 0 0"
+            rgba="0.1 0.1 0.1 1" contype="0" conaffinity="0"/>
+      <geom type="cylinder" size="0.035 0.012" pos="0.1 -0.1 -0.025" euler="1.5708 0 0"
+            rgba="0.1 0.1 0.1 1" contype="0" conaffinity="0"/>
+      <geom type="cylinder" size="0.035 0.012" pos="-0.1 0.1 -0.025" euler="1.5708 0 0"
+            rgba="0.1 0.1 0.1 1" contype="0" conaffinity="0"/>
+      <geom type="cylinder" size="0.035 0.012" pos="-0.1 -0.1 -0.025" euler="1.5708 0 0"
+            rgba="0.1 0.1 0.1 1" contype="0" conaffinity="0"/>
+      {_ray_sites()}
+    </body>
+  </worldbody>
+  <actuator>
+    <velocity name="vx" joint="car_x" kv="30" ctrlrange="-3 3"/>
+    <velocity name="vy" joint="car_y" kv="30" ctrlrange="-3 3"/>
+    <velocity name="wz" joint="car_yaw" kv="2" ctrlrange="-6 6"/>
+  </actuator>
+  <sensor>
+    {_ray_sensors()}
+  </sensor>
+</mujoco>
+"""
+
+
+class CarObstacleEnv(StudioEnv):
+    """Reach the green zone without touching the red obstacle or the walls.
+
+    Action: ``(throttle, steering)`` in ``[-1, 1]``; +steering turns left. A collision ends the
+    episode as a failure (``info["collision"]``); reaching the zone ends it as a success.
+    """
+
+    env_id = "ImitationStudio/CarObstacle-v0"
+
+    def __init__(
+        self,
+        *,
+        render_mode: str | None = None,
+        width: int = 640,
+        height: int = 480,
+        max_speed: float = 1.2,
+        max_steer: float = 0.5,
+        wheelbase: float = 0.25,
+        time_limit: float = 20.0,
+    ) -> None:
+        super().__init__(render_mode=render_mode, width=width, height=height)
+        self._env_kwargs = {
+            "max_speed": max_speed,
+            "max_steer": max_steer,
+            "wheelbase": wheelbase,
+            "time_limit": time_limit,
+        }
+        self.max_speed, self.max_steer, self.wheelbase = max_speed, max_steer, wheelbase
+        self.model_xml = CAR_XML
+        self.model = mujoco.MjModel.from_xml_string(CAR_XML)
+        self.data = mujoco.MjData(self.model)
+        self.frame_skip = 10
+        self.control_dt = self.frame_skip * self.model.opt.timestep  # 20 Hz
+        self.max_episode_steps = round(time_limit / self.control_dt)
+        self.action_labels = ["throttle", "steering"]
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+        self.obs_parts = {
+            "car_pose": slice(0, 4),  # x, y, cos(yaw), sin(yaw)
+            "car_vel": slice(4, 7),  # forward, lateral, yaw rate (car frame)
+            "goal_rel": slice(7, 9),  # goal centre in the car frame
+            "obstacle_rel": slice(9, 11),  # obstacle centre in the car frame
+            "ranges": slice(11, 11 + N_RAYS),  # rangefinder distances, RAY_RANGE when no hit
+        }
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (11 + N_RAYS,), np.float64)
+        self.goal_radius = 0.3
+        self._chassis = self.model.geom("chassis").id
+        self._solid = {
+            self.model.geom(n).id for n in ("obstacle", "wall_n", "wall_s", "wall_e", "wall_w")
+        }
+        self._obstacle_mocap = self.model.body("obstacle").mocapid[0]
+        self._goal_mocap = self.model.body("goal").mocapid[0]
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start at the west end with a seeded pose; obstacle midway, goal at the east end."""
+        super().reset(seed=seed)
+        rng = self.np_random
+        mujoco.mj_resetData(self.model, self.data)
+        self.elapsed_steps = 0
+        self.data.qpos[:3] = [-1.6, rng.uniform(-0.2, 0.2), rng.uniform(-0.15, 0.15)]
+        self.data.mocap_pos[self._obstacle_mocap, :2] = [
+            rng.uniform(-0.2, 0.2),
+            rng.uniform(-0.12, 0.12),
+        ]
+        self.data.mocap_pos[self._goal_mocap, :2] = [1.6, rng.uniform(-0.4, 0.4)]
+        mujoco.mj_forward(self.model, self.data)
+        return self._obs(), self._info(collision=False)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Drive for ``control_dt`` seconds with the given throttle and steering."""
+        a = check_action(action, self.action_space, self.env_id)
+        yaw = self.data.qpos[2]
+        v = a[0] * self.max_speed
+        # Kinematic bicycle: yaw rate = v tan(δ) / L.
+        omega = v * np.tan(a[1] * self.max_steer) / self.wheelbase
+        self.data.ctrl[:] = [v * np.cos(yaw), v * np.sin(yaw), omega]
+        before = np.linalg.norm(self._goal_world() - self.data.qpos[:2])
+        mujoco.mj_step(self.model, self.data, self.frame_skip)
+        self.elapsed_steps += 1
+        collision = self._collided()
+        obs, info = self._obs(), self._info(collision=collision)
+        after = info["goal_distance"]
+        # Progress towards the goal, a success bonus and a collision penalty.
+        reward = (before - after) * 10.0 + (10.0 if info["is_success"] else 0.0)
+        reward -= 10.0 if collision else 0.0
+        terminated = bool(info["is_success"] or collision)
+        truncated = self.elapsed_steps >= self.max_episode_steps and not terminated
+        return obs, float(reward), terminated, truncated, info
+
+    def _goal_world(self) -> np.ndarray:
+        return self.data.mocap_pos[self._goal_mocap, :2].copy()
+
+    def _collided(self) -> bool:
+        for i in range(self.data.ncon):
+            c = self.data.contact[i]
+            pair = {int(c.geom1), int(c.geom2)}
+            if self._chassis in pair and pair & self._solid:
+                return True
+        return False
+
+    def _obs(self) -> np.ndarray:
+        d = self.data
+        x, y, yaw = d.qpos[:3]
+        c, s = np.cos(yaw), np.sin(yaw)
+        to_car = np.array([[c, s], [-s, c]])  # world -> car frame
+        vel = to_car @ d.qvel[:2]
+        goal = to_car @ (self._goal_world() - [x, y])
+        obstacle = to_car @ (d.mocap_pos[self._obstacle_mocap, :2] - [x, y])
+        ranges = d.sensordata[:N_RAYS].copy()
+        ranges[ranges < 0] = RAY_RANGE  # -1 means no hit within the cutoff
+        return np.concatenate([[x, y, c, s], vel, [d.qvel[2]], goal, obstacle, ranges])
+
+    def _info(self, *, collision: bool) -> dict[str, Any]:
+        dist = float(np.linalg.norm(self._goal_world() - self.data.qpos[:2]))
+        return {
+            "is_success": bool(dist < self.goal_radius and not collision),
+            "collision": bool(collision),
+            "goal_distance": dist,
+        }
+
+    def make_camera(self) -> mujoco.MjvCamera:
+        """Chase view that follows the car, looking down the course (+x is up the screen)."""
+        cam = mujoco.MjvCamera()
+        cam.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+        cam.trackbodyid = self.model.body("car").id
+        cam.distance = 3.2
+        cam.azimuth = 0.0
+        cam.elevation = -50.0
+        return cam

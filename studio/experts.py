@@ -1,0 +1,136 @@
+"""Scripted experts: oracles for tests, benchmarks, DAgger relabelling and quick-start data.
+
+They read the observation only (named parts through the env's ``obs_parts``), like a policy does.
+The car expert is deliberately multimodal: it passes the obstacle on the left or on the right at
+random, 50/50, independent of the state, so that plain regression on its demonstrations averages
+the two modes and drives into the obstacle (the multimodality lecture, CMU 10-403).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from studio.envs import ARM_PUSH, CAR_OBSTACLE, make_env
+
+
+class Expert(Protocol):
+    """What a scripted expert offers: the same ``act``/``reset`` pair as a policy."""
+
+    name: str
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Action for one observation ``(D,)``."""
+        ...
+
+    def reset(self) -> None:
+        """Forget per-episode choices; call after every ``env.reset``."""
+        ...
+
+
+class ArmPushExpert:
+    """Gets behind the puck (on the far side from the goal), then pushes it home.
+
+    Args:
+        obs_parts: the env's ``obs_parts`` (names -> slices).
+        max_speed: the env's fingertip speed for a unit action (m/s).
+        rng: unused randomness source, kept for a uniform constructor.
+    """
+
+    name = "scripted-arm-push"
+
+    def __init__(
+        self, obs_parts: dict[str, slice], *, max_speed: float, rng: np.random.Generator
+    ) -> None:
+        self._p = obs_parts
+        self._max_speed = max_speed
+        self._rng = rng
+
+    def reset(self) -> None:
+        """Nothing to forget: the arm expert is a function of the observation."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Fingertip velocity command in ``[-1, 1]``."""
+        ee, puck, goal = (obs[self._p[k]] for k in ("ee_pos", "puck_pos", "goal_pos"))
+        to_goal = goal - puck
+        dist = float(np.linalg.norm(to_goal))
+        u = to_goal / max(dist, 1e-6)  # push direction
+        n = np.array([-u[1], u[0]])
+        rel = ee - puck
+        along, across = float(rel @ u), float(rel @ n)
+        contact = 0.055  # puck radius + fingertip radius
+        if along > -0.03 and abs(across) < 0.075:
+            # On the goal side of the puck or beside it: go around, not through it.
+            side = 1.0 if across >= 0 else -1.0
+            target = puck + side * 0.09 * n - 0.03 * u
+        elif along > -0.04 or abs(across) > 0.012:
+            target = puck - (contact + 0.025) * u  # line up behind the puck
+        else:
+            # Push through the puck towards the goal, steering back onto the push line.
+            speed = float(np.clip(dist * 4.0, 0.25, 0.8))
+            cmd = speed * u - 4.0 * across * n
+            return np.clip(cmd, -1.0, 1.0)
+        cmd = (target - ee) * 12.0
+        norm = np.linalg.norm(cmd)
+        return (cmd / norm if norm > 1.0 else cmd).astype(np.float64)
+
+
+class CarObstacleExpert:
+    """Passes the obstacle on a side drawn 50/50 at each reset, then drives into the goal zone.
+
+    Args:
+        obs_parts: the env's ``obs_parts``.
+        rng: draws the side (left or right) at every :meth:`reset`.
+    """
+
+    name = "scripted-car-two-modes"
+
+    def __init__(self, obs_parts: dict[str, slice], *, rng: np.random.Generator) -> None:
+        self._p = obs_parts
+        self._rng = rng
+        self.side = 1.0
+        self.reset()
+
+    def reset(self) -> None:
+        """Draw the side for this episode: +1 left of the obstacle, -1 right."""
+        self.side = 1.0 if self._rng.random() < 0.5 else -1.0
+        self._passed = False
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Throttle and steering in ``[-1, 1]`` from pure pursuit on two waypoints."""
+        pose = obs[self._p["car_pose"]]
+        xy, c, s = pose[:2], pose[2], pose[3]
+        to_world = np.array([[c, -s], [s, c]])
+        obstacle = xy + to_world @ obs[self._p["obstacle_rel"]]
+        goal = xy + to_world @ obs[self._p["goal_rel"]]
+        if xy[0] > obstacle[0] + 0.15:
+            self._passed = True
+        if self._passed:
+            target = goal
+        else:
+            # Aim beside the obstacle (radius 0.22 + half the car + margin) a little before it.
+            target = obstacle + np.array([0.05, self.side * 0.52])
+        d = target - xy
+        heading_error = np.arctan2(d[1], d[0]) - np.arctan2(s, c)
+        heading_error = (heading_error + np.pi) % (2 * np.pi) - np.pi
+        steering = float(np.clip(2.5 * heading_error, -1.0, 1.0))
+        throttle = float(np.clip(0.8 - 0.5 * abs(heading_error), 0.3, 0.8))
+        return np.array([throttle, steering])
+
+
+def make_expert(env_id: str, *, rng: np.random.Generator) -> Expert:
+    """The scripted expert for one of the studio's scenes.
+
+    Raises:
+        ValueError: no scripted expert exists for ``env_id``.
+    """
+    if env_id == ARM_PUSH:
+        env = make_env(env_id)
+        return ArmPushExpert(env.obs_parts, max_speed=env.max_speed, rng=rng)
+    if env_id == CAR_OBSTACLE:
+        env = make_env(env_id)
+        return CarObstacleExpert(env.obs_parts, rng=rng)
+    raise ValueError(
+        f"no scripted expert for {env_id!r}; experts exist for {ARM_PUSH} and {CAR_OBSTACLE}"
+    )
