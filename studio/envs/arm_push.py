@@ -191,7 +191,7 @@ class ArmPushEnv(StudioEnv):
         return self.data.qpos[self._puck_qpos : self._puck_qpos + 2] + np.array([0.0, 0.2])
 
     def _obs(self) -> np.ndarray:
-        d, pq, pv = self.data, self._puck_qpos, self._puck_dof
+        d, pv = self.data, self._puck_dof
         return np.concatenate(
             [
                 d.qpos[:3],
