@@ -147,7 +147,14 @@ class ArmPushEnv(StudioEnv):
             reach_ok = all(0.12 < np.linalg.norm(p - self._base) < 0.5 for p in (puck, goal))
             if reach_ok and -0.3 < goal[0] < 0.3 and -0.05 < goal[1] < 0.32:
                 break
-        self.data.qpos[:3] = [np.pi / 2 + rng.uniform(-0.4, 0.4), rng.uniform(-0.6, 0.6), 0.0]
+        # Elbow bent to either side (away from the stretched-out singular pose), fingertip
+        # roughly mid-table.
+        side = 1.0 if rng.random() < 0.5 else -1.0
+        self.data.qpos[:3] = [
+            np.pi / 2 - side * 0.9 + rng.uniform(-0.3, 0.3),
+            side * rng.uniform(1.2, 1.7),
+            side * rng.uniform(0.2, 0.7),
+        ]
         self.data.qpos[self._puck_qpos : self._puck_qpos + 2] = puck - np.array([0.0, 0.2])
         self.data.mocap_pos[0, :2] = goal
         mujoco.mj_forward(self.model, self.data)
@@ -161,8 +168,7 @@ class ArmPushEnv(StudioEnv):
         """Apply a fingertip velocity command for ``control_dt`` seconds."""
         a = check_action(action, self.action_space, self.env_id)
         self.data.ctrl[:] = self._joint_velocity_targets(a * self.max_speed)
-        mujoco.mj_step(self.model, self.data, self.frame_skip)
-        self.elapsed_steps += 1
+        self._advance(self.frame_skip)
         obs, info = self._obs(), self._info()
         dist = np.linalg.norm(self._puck() - self.data.mocap_pos[0, :2])
         reach = np.linalg.norm(self._ee() - self._puck())

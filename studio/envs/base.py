@@ -131,6 +131,18 @@ class StudioEnv(gym.Env):
         # Positions changed: recompute derived quantities (site poses, sensors) for obs/render.
         mujoco.mj_forward(self.model, self.data)
 
+    def _advance(self, substeps: int) -> None:
+        """Step the physics, then bring derived quantities up to date with the new state.
+
+        After ``mj_step`` the kinematics and sensors still describe the state before the last
+        integration; observations and the arm's Jacobian controller must see the same values
+        whether the state came from stepping or from :meth:`set_state` (which runs mj_forward),
+        otherwise a replay from a restored frame drifts.
+        """
+        mujoco.mj_step(self.model, self.data, substeps)
+        mujoco.mj_forward(self.model, self.data)
+        self.elapsed_steps += 1
+
     def _task_state(self) -> np.ndarray:
         return np.zeros(0)
 

@@ -173,8 +173,7 @@ class CarObstacleEnv(StudioEnv):
         omega = v * np.tan(a[1] * self.max_steer) / self.wheelbase
         self.data.ctrl[:] = [v * np.cos(yaw), v * np.sin(yaw), omega]
         before = np.linalg.norm(self._goal_world() - self.data.qpos[:2])
-        mujoco.mj_step(self.model, self.data, self.frame_skip)
-        self.elapsed_steps += 1
+        self._advance(self.frame_skip)
         collision = self._collided()
         obs, info = self._obs(), self._info(collision=collision)
         after = info["goal_distance"]
