@@ -1,0 +1,137 @@
+"""Behaviour cloning: supervised regression from observations to the expert's actions.
+
+An MLP maps the last ``obs_history`` observations (stacked, for non-Markovian inputs) to the
+action. Three heads (variants are config fields, not subclasses):
+
+- ``mse``: a point estimate trained by mean-squared error. Under a multimodal expert (go left
+  *or* right round an obstacle) it predicts the average of the modes, which can be the one
+  action no expert took (CMU 10-403, "Imitation learning", multimodal actions).
+- ``gaussian``: a diagonal Gaussian with state-dependent variance, trained by negative
+  log-likelihood. Still unimodal.
+- ``gmm``: a mixture of ``num_modes`` diagonal Gaussians (a mixture density network, Bishop 1994;
+  used for handwriting by Graves 2013 and for robot BC in robomimic's BC-GMM), trained by NLL.
+  At act time ``act_mode="mean"`` returns the mean of the most probable component, so the
+  policy commits to one mode instead of averaging.
+
+Losses and predictions are in normalised units (see :class:`algorithms.policy.PolicyNet`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F  # noqa: N812  (the usual PyTorch spelling)
+from torch import nn
+
+from algorithms.config import TrainConfig, setting
+from algorithms.policy import mlp
+from algorithms.registry import register
+
+HEADS = ("mse", "gaussian", "gmm")
+ACT_MODES = ("mean", "sample")
+_LOG_2PI = math.log(2 * math.pi)
+
+
+@dataclass
+class BCConfig(TrainConfig):
+    """Behaviour cloning settings (plus the shared training settings)."""
+
+    head: str = setting("mse", "output distribution: mse regression, gaussian or gmm", HEADS)
+    num_modes: int = setting(5, "mixture components K of the gmm head")
+    obs_history: int = setting(1, "stack the last k observations as the input (1 = Markovian)")
+    act_mode: str = setting(
+        "mean", "gaussian/gmm at act time: mean (of the likeliest component) or sample", ACT_MODES
+    )
+    min_std: float = setting(1e-2, "lower bound of the predicted std (normalised units)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
+        if self.num_modes < 1:
+            raise ValueError(f"num_modes must be >= 1, got {self.num_modes}")
+        if self.obs_history < 1:
+            raise ValueError(
+                f"obs_history must be >= 1 (1 = current obs only), got {self.obs_history}"
+            )
+        if self.act_mode not in ACT_MODES:
+            raise ValueError(f"act_mode must be one of {ACT_MODES}, got {self.act_mode!r}")
+        if not self.min_std > 0:
+            raise ValueError(f"min_std must be > 0, got {self.min_std}")
+
+
+def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    """Log-density of a diagonal Gaussian summed over the last dim."""
+    z = (x - mean) * torch.exp(-log_std)
+    return -0.5 * (z * z + 2 * log_std + _LOG_2PI).sum(-1)
+
+
+@register("bc", BCConfig)
+class BC(nn.Module):
+    """MLP behaviour-cloning policy with an MSE, Gaussian or Gaussian-mixture head."""
+
+    def __init__(self, cfg: BCConfig, *, obs_dim: int, act_dim: int) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.act_dim = act_dim
+        k = cfg.num_modes if cfg.head == "gmm" else 1
+        # Per component: mean (A) and, except for mse, log std (A); gmm adds one logit each.
+        per = act_dim if cfg.head == "mse" else 2 * act_dim
+        out = k * per + (k if cfg.head == "gmm" else 0)
+        self.body = mlp(obs_dim * cfg.obs_history, cfg.hidden_sizes, out, cfg.activation)
+
+    def _dist(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mixture parameters: logits (B, K), means (B, K, A), log stds (B, K, A)."""
+        out = self.body(obs.flatten(1))  # (B, k * D) -> (B, out)
+        b, a = out.shape[0], self.act_dim
+        if self.cfg.head == "mse":
+            mean = out.view(b, 1, a)
+            return out.new_zeros(b, 1), mean, torch.zeros_like(mean)
+        k = self.cfg.num_modes if self.cfg.head == "gmm" else 1
+        logits = out[:, :k] if self.cfg.head == "gmm" else out.new_zeros(b, 1)
+        params = out[:, k:] if self.cfg.head == "gmm" else out
+        mean, raw_std = params.view(b, k, 2, a).unbind(2)
+        # softplus keeps std positive with a gradient that does not explode (robomimic does too).
+        log_std = torch.log(F.softplus(raw_std) + self.cfg.min_std)
+        return logits, mean, log_std
+
+    def loss(
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        mask: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """MSE or NLL of the expert's action. ``obs`` (B, k, D), ``actions`` (B, 1, A)."""
+        target = actions[:, 0]  # (B, A)
+        logits, mean, log_std = self._dist(obs)
+        if self.cfg.head == "mse":
+            loss = ((mean[:, 0] - target) ** 2).sum(-1).mean()
+            return loss, {}
+        log_w = F.log_softmax(logits, -1)  # (B, K)
+        log_p = gaussian_log_prob(target[:, None], mean, log_std)  # (B, K)
+        nll = -torch.logsumexp(log_w + log_p, -1).mean()
+        return nll, {}
+
+    def predict(
+        self,
+        obs: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        episode_state: dict[str, Any] | None = None,
+    ) -> torch.Tensor:
+        """Action chunk (B, 1, A) for ``obs`` (B, k, D)."""
+        logits, mean, log_std = self._dist(obs)
+        b = obs.shape[0]
+        rows = torch.arange(b, device=obs.device)
+        if self.cfg.act_mode == "sample" and self.cfg.head != "mse":
+            comp = torch.multinomial(F.softmax(logits, -1), 1, generator=generator)[:, 0]
+            noise = torch.randn(mean[:, 0].shape, generator=generator, device=obs.device)
+            action = mean[rows, comp] + torch.exp(log_std[rows, comp]) * noise
+        else:
+            action = mean[rows, logits.argmax(-1)]  # (B, A), likeliest component
+        return action[:, None]

@@ -1,0 +1,338 @@
+"""The training loop shared by every algorithm: a generator of plain-float metrics.
+
+An algorithm is an ``nn.Module`` built as ``Algorithm(cfg, obs_dim=D, act_dim=A)`` with
+
+- ``loss(obs (B, k, D), actions (B, H, A), mask (B, H), *, generator) -> (loss, {name: tensor})``
+  in normalised units (``k`` = ``cfg.obs_history``, ``H`` = ``cfg.chunk_size``, both default 1);
+- ``predict(obs (B, k, D), *, generator, episode_state: dict) -> (B, H, A)`` at act time.
+
+:class:`Trainer` puts the demonstrations on the device once, samples batches there with a seeded
+``torch.Generator`` and yields metrics every ``cfg.log_every`` steps; the caller may stop at any
+yield (the GUI's worker does). No global seeding: everything derives from the ``rng`` passed in.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from algorithms import registry
+from algorithms.checkpoint import code_version, save_checkpoint
+from algorithms.data import as_demo_data, split_demos, window_indices
+from algorithms.policy import Policy, PolicyNet
+
+_VAL_BATCH = 8192
+
+
+class TrainingDiverged(RuntimeError):  # noqa: N818  (reads as an event, like StopIteration)
+    """The loss became NaN or inf; the trainer rolled back to the last good weights."""
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without CUDA -> ``ValueError``."""
+    name = str(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"unknown device {name!r}; use 'auto', 'cpu' or 'cuda'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {name!r} requested but this torch has no usable CUDA "
+            f"(torch {torch.__version__}); use device='cpu' or 'auto'"
+        )
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {name!r} is not supported; use 'auto', 'cpu' or 'cuda'")
+    return dev
+
+
+def warm_up() -> None:
+    """Take one tiny optimiser step so that torch.optim's lazy imports (>1 s) happen now."""
+    layer = torch.nn.Linear(2, 1)
+    opt = torch.optim.AdamW(layer.parameters(), lr=1e-3)
+    layer(torch.zeros(1, 2)).sum().backward()
+    opt.step()
+
+
+def init_parameters(
+    algo_cls: type, cfg: Any, obs_dim: int, act_dim: int, *, generator: torch.Generator
+) -> torch.nn.Module:
+    """Build an algorithm's network and initialise it from ``generator`` only.
+
+    The module is built on the meta device (no draws from torch's global generator), then every
+    ``nn.Linear`` gets PyTorch's default init (Kaiming-uniform weights, uniform bias) from
+    ``generator``; any other parameter starts at zero.
+    """
+    with torch.device("meta"):
+        net = algo_cls(cfg, obs_dim=obs_dim, act_dim=act_dim)
+    net = net.to_empty(device="cpu")
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        for m in net.modules():
+            if isinstance(m, torch.nn.Linear):
+                torch.nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+                if m.bias is not None:
+                    bound = 1 / math.sqrt(m.in_features) if m.in_features > 0 else 0
+                    torch.nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+    return net
+
+
+class Trainer:
+    """Trains one algorithm on demonstrations.
+
+    Example::
+
+        trainer = Trainer(cfg, "demos.h5", rng=np.random.default_rng(0), checkpoint_path="ck.pt")
+        for metrics in trainer.run():   # {"step": 100.0, "loss": 0.12, "val_loss": ...}
+            if stop_requested:
+                break
+        policy = trainer.policy()        # any time between yields, or the run's return value
+        trainer.save("final.pt")
+
+    Args:
+        cfg: a registered algorithm's config (its type picks the algorithm).
+        data: ``recordings.Dataset``, a path to one, ``Transitions`` or ``DemoData``.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        rng: numpy generator, or an int seed (recorded in the checkpoint's lineage).
+        checkpoint_path: when given, the latest good weights are written here at every log
+            point and at the end; a diverged run leaves the last good file in place.
+        num_threads: torch CPU threads during :meth:`run` (the GUI passes 1); ``None`` uses
+            ``cfg.num_threads`` (0 = leave torch's setting).
+        log_every: overrides ``cfg.log_every``.
+    """
+
+    def __init__(
+        self,
+        cfg: Any,
+        data: Any,
+        *,
+        device: str | torch.device = "auto",
+        rng: np.random.Generator | int,
+        checkpoint_path: str | os.PathLike[str] | None = None,
+        num_threads: int | None = None,
+        log_every: int | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.algorithm = registry.name_of(cfg)
+        self.device = resolve_device(device)
+        seed = int(rng) if isinstance(rng, int | np.integer) else None
+        rng = np.random.default_rng(seed) if seed is not None else rng
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        self.num_threads = cfg.num_threads if num_threads is None else int(num_threads)
+        self.log_every = int(log_every or cfg.log_every)
+        self.step = 0
+
+        demo = as_demo_data(data)
+        self.train_demos, self.val_demos = split_demos(demo, cfg.val_fraction, rng)
+        torch_seed = int(rng.integers(2**62))
+        self._gen = torch.Generator(device=self.device).manual_seed(torch_seed)
+        self._val_seed = torch_seed + 1
+        torch_init = torch.Generator().manual_seed(torch_seed + 2)
+
+        history = int(getattr(cfg, "obs_history", 1))
+        chunk = int(getattr(cfg, "chunk_size", 1))
+        win = window_indices(demo.episode_index, history, chunk)
+        name_of_row = np.asarray(demo.demo_names, dtype=object)[demo.episode_index]
+        train_rows = np.flatnonzero(np.isin(name_of_row, self.train_demos))
+        val_rows = np.flatnonzero(np.isin(name_of_row, self.val_demos))
+
+        dev = self.device
+        obs = torch.as_tensor(demo.obs, device=dev)  # (N, D) float32
+        act = torch.as_tensor(demo.actions, device=dev)  # (N, A)
+        obs_dim, act_dim = obs.shape[1], act.shape[1]
+        algo_cls = registry.get(self.algorithm).algorithm_cls
+        algo = init_parameters(algo_cls, cfg, obs_dim, act_dim, generator=torch_init)
+        self.net = PolicyNet(algo, obs_dim=obs_dim, act_dim=act_dim).to(dev)
+        train_t = torch.as_tensor(train_rows, device=dev)
+        if cfg.normalize:
+            self.net.set_stats(obs[train_t], act[train_t])
+        # The whole dataset lives on the device, normalised once; batches are index gathers.
+        self._obs = (obs - self.net.obs_mean) / self.net.obs_std
+        self._act = (act - self.net.act_mean) / self.net.act_std
+        self._hist = torch.as_tensor(win["hist"], device=dev)  # (N, k)
+        self._chunk = torch.as_tensor(win["chunk"], device=dev)  # (N, H)
+        self._mask = torch.as_tensor(win["chunk_mask"], device=dev, dtype=torch.float32)
+        self._train_rows = train_t
+        self._val_rows = torch.as_tensor(val_rows, device=dev)
+
+        self.opt = torch.optim.AdamW(
+            self.net.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
+        )
+        if cfg.lr_schedule == "cosine":
+            self.sched: torch.optim.lr_scheduler.LRScheduler = (
+                torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=cfg.steps)
+            )
+        else:
+            self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda _: 1.0)
+        self.obs_keys = list(demo.obs_keys)
+        self.lineage: dict[str, Any] = {
+            **demo.lineage,
+            "algorithm": self.algorithm,
+            "seed": seed,
+            "torch_seed": torch_seed,
+            "train_demos": list(self.train_demos),
+            "val_demos": list(self.val_demos),
+            "obs_keys": self.obs_keys,
+            "obs_slices": {k: list(v) for k, v in demo.obs_slices.items()},
+            "num_samples": len(train_rows),
+            "code_version": code_version(),
+        }
+        self._good_state = self._snapshot()
+
+    # -- batches ----------------------------------------------------------------------------
+    def _batch(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        obs = self._obs[self._hist[rows]]  # (B, k, D)
+        act = self._act[self._chunk[rows]]  # (B, H, A)
+        return obs, act, self._mask[rows]  # mask (B, H)
+
+    def _snapshot(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+
+    # -- public -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def validation_loss(self) -> float:
+        """Mean loss over the held-out demos (NaN when there are none); deterministic."""
+        n = len(self._val_rows)
+        if n == 0:
+            return math.nan
+        gen = torch.Generator(device=self.device).manual_seed(self._val_seed)
+        self.net.eval()
+        total = torch.zeros((), device=self.device)
+        for i in range(0, n, _VAL_BATCH):
+            rows = self._val_rows[i : i + _VAL_BATCH]
+            loss, _ = self.net.net.loss(*self._batch(rows), generator=gen)
+            total += loss * len(rows)
+        self.net.train()
+        return float(total / n)
+
+    def run(self) -> Generator[dict[str, float], None, Policy]:
+        """Train until ``cfg.steps``, yielding metrics every ``log_every`` steps.
+
+        Yields:
+            ``step``, ``epoch``, ``loss`` and one ``loss_<part>`` per loss term (means since the
+            last yield), ``val_loss`` (when there is a validation split), ``lr``,
+            ``grad_norm`` and ``samples_per_s``; all plain floats.
+
+        Returns:
+            The trained :class:`Policy` (``policy = yield from trainer.run()``).
+
+        Raises:
+            TrainingDiverged: the loss became NaN/inf; weights are rolled back to the last
+                good log point (and the checkpoint file, if any, is left at that point).
+        """
+        if self.num_threads > 0:
+            torch.set_num_threads(self.num_threads)
+        cfg, dev = self.cfg, self.device
+        batch = min(cfg.batch_size, len(self._train_rows))
+        n_train = len(self._train_rows)
+        params = list(self.net.net.parameters())
+        self.net.train()
+        sums: dict[str, torch.Tensor] = {}
+        grad_sum = torch.zeros((), device=dev)
+        count, tic = 0, time.perf_counter()
+        while self.step < cfg.steps:
+            pick = torch.randint(n_train, (batch,), generator=self._gen, device=dev)
+            loss, parts = self.net.net.loss(
+                *self._batch(self._train_rows[pick]), generator=self._gen
+            )
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                grad_sum += torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            self.opt.step()
+            self.sched.step()
+            self.step += 1
+            count += 1
+            # Accumulate on the device; read back (one sync) only at log points.
+            for key, value in {"loss": loss, **parts}.items():
+                sums[key] = sums.get(key, 0) + value.detach()
+            if self.step % self.log_every and self.step < cfg.steps:
+                continue
+            elapsed = time.perf_counter() - tic
+            metrics = {
+                "step": float(self.step),
+                "epoch": self.step * batch / n_train,
+                **{(k if k == "loss" else f"loss_{k}"): float(v) / count for k, v in sums.items()},
+            }
+            if not math.isfinite(metrics["loss"]):
+                self._diverged(f"training loss is {metrics['loss']}")
+            val = self.validation_loss()
+            if len(self._val_rows):
+                if not math.isfinite(val):
+                    self._diverged(f"validation loss is {val}")
+                metrics["val_loss"] = val
+            metrics["lr"] = float(self.opt.param_groups[0]["lr"])
+            if cfg.grad_clip > 0:
+                metrics["grad_norm"] = float(grad_sum) / count
+            metrics["samples_per_s"] = count * batch / max(elapsed, 1e-9)
+            self._good_state = self._snapshot()
+            if self.checkpoint_path is not None:
+                self.save(self.checkpoint_path)
+            sums, count = {}, 0
+            grad_sum = torch.zeros((), device=dev)
+            yield metrics
+            tic = time.perf_counter()
+        return self.policy()
+
+    def _diverged(self, what: str) -> None:
+        self.net.load_state_dict(self._good_state)
+        kept = (
+            f"; last good checkpoint kept at {self.checkpoint_path}" if self.checkpoint_path else ""
+        )
+        raise TrainingDiverged(
+            f"{self.algorithm}: {what} near step {self.step}; weights rolled back to the last good "
+            f"log point{kept}. Try a lower lr (now {self.cfg.lr}) or a smaller grad_clip."
+        )
+
+    def policy(self, device: str | torch.device = "cpu") -> Policy:
+        """A copy of the current weights as a :class:`Policy` (safe to use from another thread)."""
+        net = copy.deepcopy(self.net).to(resolve_device(device))
+        return Policy(
+            net,
+            algorithm=self.algorithm,
+            config=self.cfg,
+            obs_keys=self.obs_keys,
+            lineage={**self.lineage, "steps": self.step},
+            device=device if device != "auto" else resolve_device(device),
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the current weights as a checkpoint (atomically)."""
+        return save_checkpoint(path, self.policy())
+
+
+def train(
+    cfg: Any,
+    data: Any,
+    *,
+    device: str | torch.device = "auto",
+    rng: np.random.Generator | int,
+    log_every: int | None = None,
+    num_threads: int | None = None,
+    checkpoint_path: str | os.PathLike[str] | None = None,
+) -> Iterator[dict[str, float]]:
+    """Train ``cfg``'s algorithm on ``data``; a generator of metric dicts (see :meth:`Trainer.run`).
+
+    The generator's return value is the trained policy: ``policy = yield from train(...)``. Use
+    :class:`Trainer` directly to take a policy or a checkpoint mid-run.
+    """
+    trainer = Trainer(
+        cfg,
+        data,
+        device=device,
+        rng=rng,
+        log_every=log_every,
+        num_threads=num_threads,
+        checkpoint_path=checkpoint_path,
+    )
+    return trainer.run()
