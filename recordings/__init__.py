@@ -1,1 +1,32 @@
-"""HDF5 demonstrations: schema, crash-safe writer, reader and validation. numpy + h5py only."""
+"""HDF5 demonstrations: schema, crash-safe writer, reader and validation. numpy + h5py only.
+
+Layout and crash-safety design: docs/FORMAT.md.
+"""
+
+from .episode import EpisodeWriter
+from .reader import Dataset
+from .recordfile import RecordingFile
+from .schema import (
+    FORMAT_VERSION,
+    SOURCES,
+    DemoInfo,
+    Episode,
+    Provenance,
+    RecordingError,
+    Transitions,
+    ValidationError,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SOURCES",
+    "Dataset",
+    "DemoInfo",
+    "Episode",
+    "EpisodeWriter",
+    "Provenance",
+    "RecordingError",
+    "RecordingFile",
+    "Transitions",
+    "ValidationError",
+]

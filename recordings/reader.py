@@ -1,0 +1,362 @@
+"""Dataset: lazy, validated reading of a recordings file (ours or plain robomimic)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .journal import dir_lock, has_hot_journal, roll_back
+from .schema import (
+    FORMAT_VERSION,
+    DemoInfo,
+    Episode,
+    Provenance,
+    RecordingError,
+    Transitions,
+    ValidationError,
+    demo_info_from_attrs,
+    natural_key,
+    to_python,
+)
+from .validate import check_structure, check_values
+
+
+class Dataset:
+    """A recordings file open for reading. Opening reads metadata only; arrays load on demand.
+
+    Args:
+        path: the ``.h5`` file.
+        lenient: skip demos that break the format and list why in ``problems`` instead of
+            raising. Never silent: every skipped demo has an entry.
+
+    Raises:
+        ValidationError: not an HDF5 file, truncated, format_version from the future, or (unless
+            lenient) a demo with a missing/mis-shaped/wrong-dtype field.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, lenient: bool = False) -> None:
+        self.path = os.fspath(path)
+        self.lenient = lenient
+        self.problems: list[str] = []
+        self._bad: set[str] = set()
+        self._checked: set[str] = set()
+        if not os.path.exists(self.path):
+            raise ValidationError(self.path, None, None, "no such file")
+        if has_hot_journal(self.path):
+            with dir_lock(self.path):
+                roll_back(self.path)  # an interrupted commit; the file is back as it was before
+        with dir_lock(self.path, shared=True):
+            self._f = self._open()
+            try:
+                self._scan()
+            except BaseException:
+                self._f.close()
+                raise
+
+    def _open(self) -> h5py.File:
+        if not h5py.is_hdf5(self.path):
+            raise ValidationError(self.path, None, None, "not an HDF5 file")
+        try:
+            return h5py.File(self.path, "r")
+        except OSError as exc:
+            raise ValidationError(
+                self.path, None, None, f"truncated or damaged HDF5 file ({exc})"
+            ) from exc
+
+    def _scan(self) -> None:
+        f = self._f
+        try:
+            self.version = int(to_python(f.attrs.get("format_version", 0)))
+        except (TypeError, ValueError):
+            raise ValidationError(self.path, None, "format_version", "not an integer") from None
+        if self.version > FORMAT_VERSION:
+            raise ValidationError(
+                self.path,
+                None,
+                "format_version",
+                f"{self.version} is newer than this studio's {FORMAT_VERSION}; update the studio",
+            )
+        if not isinstance(f.get("data"), h5py.Group):
+            raise ValidationError(self.path, None, "data", "missing group: not a recordings file")
+        names = sorted(f["data"].keys(), key=natural_key)
+        self._demos = []
+        for name in names:
+            try:
+                g = f["data"][name]
+                errs = check_structure(self.path, name, g, self.version)
+            except (OSError, KeyError, RuntimeError) as exc:  # damaged metadata inside the file
+                errs = [ValidationError(self.path, name, None, f"unreadable ({exc})")]
+            if errs:
+                self._reject(name, errs)
+            else:
+                self._demos.append(name)
+
+    def _reject(self, name: str, errs: list[ValidationError]) -> None:
+        if not self.lenient:
+            raise errs[0]
+        self._bad.add(name)
+        self.problems.extend(f"{e} (skipped)" for e in errs)
+
+    # -- listing --------------------------------------------------------------------------------
+
+    @property
+    def demos(self) -> list[str]:
+        """Valid demo names in natural order (demo_2 before demo_10)."""
+        return [d for d in self._demos if d not in self._bad]
+
+    def __len__(self) -> int:
+        return len(self.demos)
+
+    def _group(self, name: str) -> h5py.Group:
+        if name not in self._demos or name in self._bad:
+            why = "was skipped as invalid (see problems)" if name in self._bad else "does not exist"
+            raise KeyError(f"{self.path}: demo {name!r} {why}")
+        return self._f["data"][name]
+
+    def info(self, name: str) -> DemoInfo:
+        """Attributes of a demo (no array data is read)."""
+        g = self._group(name)
+        return demo_info_from_attrs(name, g.attrs, g["actions"].shape[0])
+
+    @property
+    def masks(self) -> dict[str, list[str]]:
+        """Every mask (filter key) with its demo names."""
+        group = self._f.get("mask")
+        if not isinstance(group, h5py.Group):
+            return {}
+        return {k: self.mask(k) for k in group}
+
+    def mask(self, name: str) -> list[str]:
+        """Demo names in a mask (robomimic's filter keys), byte strings decoded."""
+        group = self._f.get("mask")
+        if not isinstance(group, h5py.Group) or name not in group:
+            raise KeyError(f"{self.path}: no mask {name!r}; masks are {sorted(group or [])}")
+        return [str(to_python(v)) for v in np.atleast_1d(group[name][()])]
+
+    @property
+    def env_args(self) -> dict[str, Any]:
+        """``data.attrs["env_args"]`` decoded ({} if absent)."""
+        raw = to_python(self._f["data"].attrs.get("env_args", "{}"))
+        try:
+            return json.loads(raw) if raw else {}
+        except ValueError:
+            raise ValidationError(self.path, None, "data.attrs/env_args", "not JSON") from None
+
+    def model_file(self, name: str | None = None) -> str | None:
+        """The MJCF of a demo (of the first demo when no name is given), or None."""
+        if name is None:
+            if not self.demos:
+                return None
+            name = self.demos[0]
+        value = to_python(self._group(name).attrs.get("model_file", ""))
+        return value or None
+
+    @property
+    def obs_keys(self) -> list[str]:
+        """Observation keys in recording order (the order ``split_obs`` gave), else sorted."""
+        if not self.demos:
+            return []
+        g = self._group(self.demos[0])
+        keys = sorted(g["obs"].keys())
+        try:
+            order = json.loads(to_python(g.attrs.get("obs_keys", "[]")))
+        except ValueError:
+            order = []
+        return order if sorted(order) == keys else keys
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def episode(self, name: str) -> Episode:
+        """Load one demo into memory. Raises ValidationError on NaN/inf or bad values."""
+        g = self._group(name)
+        n = g["actions"].shape[0]
+        obs = {k: ds[()] for k, ds in g["obs"].items()}
+        next_obs = {k: ds[()] for k, ds in g["next_obs"].items()} if "next_obs" in g else None
+        actions = g["actions"][()]
+        states = g["states"][()] if "states" in g else np.zeros((n, 0))
+        prov = g["provenance"][()] if "provenance" in g else None
+        if prov is None:  # robomimic files: the demos are human teleoperation
+            prov = np.full(n, Provenance.HUMAN, np.uint8)
+        labels = g["labels"][()] if "labels" in g else None
+        arrays = {
+            **{f"obs/{k}": v for k, v in obs.items()},
+            **{f"next_obs/{k}": v for k, v in (next_obs or {}).items()},
+            "actions": actions,
+            "rewards": g["rewards"][()],
+            "dones": g["dones"][()],
+            "states": states,
+            "provenance": prov,
+            "labels": labels,
+        }
+        errs = check_values(self.path, name, arrays)
+        if errs:
+            raise errs[0]
+        return Episode(
+            obs=obs,
+            next_obs=next_obs,
+            actions=actions,
+            rewards=arrays["rewards"],
+            dones=arrays["dones"],
+            states=states,
+            provenance=prov,
+            labels=labels,
+            info=demo_info_from_attrs(name, g.attrs, n),
+        )
+
+    def _select(self, demos: list[str] | None, mask: str | None) -> list[str]:
+        if demos is not None and mask is not None:
+            raise ValueError("give demos or mask, not both")
+        if mask is not None:
+            # Demos skipped as invalid are left out here too (they are listed in problems).
+            return [d for d in self.mask(mask) if d not in self._bad]
+        if demos is None:
+            return self.demos
+        for d in demos:
+            self._group(d)  # KeyError for unknown or skipped demos
+        return list(demos)
+
+    def _load_checked(self, name: str) -> Episode | None:
+        try:
+            return self.episode(name)
+        except ValidationError as exc:
+            self._reject(name, [exc])  # raises unless lenient
+            return None
+
+    def _default_keys(self) -> list[str]:
+        # Flat training vectors use the low-dimensional keys; images (N, H, W, C) stay out.
+        g = self._group(self.demos[0]) if self.demos else None
+        return [k for k in self.obs_keys if g is not None and g["obs"][k].ndim <= 2]
+
+    def transitions(
+        self,
+        demos: list[str] | None = None,
+        *,
+        mask: str | None = None,
+        obs_keys: list[str] | None = None,
+        use_labels: bool = True,
+    ) -> Transitions:
+        """Flat (obs, action) arrays over the chosen demos, for training.
+
+        Args:
+            demos: demo names (default: all valid demos).
+            mask: take the demos of this mask instead.
+            obs_keys: observation parts to concatenate, in order (default: low-dim keys).
+            use_labels: where a step has a DAgger label, train on it instead of the executed action.
+        """
+        names = self._select(demos, mask)
+        keys = list(obs_keys) if obs_keys is not None else self._default_keys()
+        obs_parts, act_parts, ep_idx, step_idx, used = [], [], [], [], []
+        widths: dict[str, int] = {}
+        for name in names:
+            ep = self._load_checked(name)
+            if ep is None:
+                continue
+            n = len(ep)
+            cols = []
+            for k in keys:
+                if k not in ep.obs:
+                    raise ValidationError(self.path, name, f"obs/{k}", "missing dataset")
+                col = ep.obs[k].reshape(n, -1).astype(np.float32)
+                if widths.setdefault(k, col.shape[1]) != col.shape[1]:
+                    raise ValidationError(
+                        self.path, name, f"obs/{k}", f"width {col.shape[1]} != {widths[k]}"
+                    )
+                cols.append(col)
+            obs_parts.append(np.concatenate(cols, axis=1) if cols else np.zeros((n, 0), "f4"))
+            act_parts.append(self._train_actions(ep, use_labels))
+            ep_idx.append(np.full(n, len(used), np.int64))
+            step_idx.append(np.arange(n, dtype=np.int64))
+            used.append(name)
+        slices, start = {}, 0
+        for k in keys:
+            slices[k] = slice(start, start + widths.get(k, 0))
+            start += widths.get(k, 0)
+        if not used:
+            return Transitions(
+                np.zeros((0, start), "f4"), np.zeros((0, 0), "f4"), np.zeros(0, np.int64),
+                np.zeros(0, np.int64), [], keys, slices,
+            )  # fmt: skip
+        return Transitions(
+            obs=np.concatenate(obs_parts),
+            actions=np.concatenate(act_parts),
+            episode_index=np.concatenate(ep_idx),
+            step_index=np.concatenate(step_idx),
+            demo_names=used,
+            obs_keys=keys,
+            obs_slices=slices,
+        )
+
+    @staticmethod
+    def _train_actions(ep: Episode, use_labels: bool) -> np.ndarray:
+        actions = ep.actions.astype(np.float32)  # (N, A)
+        if use_labels and ep.labels is not None:
+            labelled = np.isfinite(ep.labels).all(axis=1)
+            actions[labelled] = ep.labels[labelled]
+        return actions
+
+    def stats(
+        self, keys: list[str] | None = None, demos: list[str] | None = None
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """Per-key mean/std/min/max for normalisation, over obs keys and ``"actions"``.
+
+        Streams demo by demo (float64 sums), so memory stays at one demo. Actions are the ones
+        ``transitions()`` trains on (labels where present).
+        """
+        keys = list(keys) if keys is not None else self._default_keys()
+        acc: dict[str, list] = {}
+        for name in self._select(demos, None):
+            ep = self._load_checked(name)
+            if ep is None:
+                continue
+            n = len(ep)
+            columns = {k: ep.obs[k].reshape(n, -1) for k in keys if k != "actions"}
+            columns["actions"] = self._train_actions(ep, True)
+            for k, x in columns.items():
+                x = x.astype(np.float64)
+                a = acc.setdefault(k, [0, 0.0, 0.0, np.inf, -np.inf])
+                a[0] += n
+                a[1] = a[1] + x.sum(axis=0)
+                a[2] = a[2] + (x * x).sum(axis=0)
+                a[3] = np.minimum(a[3], x.min(axis=0))
+                a[4] = np.maximum(a[4], x.max(axis=0))
+        out = {}
+        for k, (count, s, s2, lo, hi) in acc.items():
+            mean = s / max(count, 1)
+            std = np.sqrt(np.maximum(s2 / max(count, 1) - mean * mean, 0.0))
+            out[k] = {"mean": mean, "std": std, "min": lo, "max": hi}
+        return out
+
+    def check(self) -> list[str]:
+        """Load every demo once to find NaN/inf and bad values (slow on big files).
+
+        Returns:
+            New problems found (also appended to ``problems``); in strict mode the first raises.
+        """
+        before = len(self.problems)
+        for name in list(self.demos):
+            self._load_checked(name)
+        return self.problems[before:]
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HDF5 file."""
+        with contextlib.suppress(AttributeError, RuntimeError):
+            self._f.close()
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+__all__ = ["Dataset", "RecordingError"]

@@ -1,0 +1,397 @@
+"""RecordingFile: create a recordings file, record episodes into it, edit and recover demos."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import h5py
+import numpy as np
+
+from . import journal
+from .episode import EpisodeWriter
+from .journal import describe_os_error, dir_lock, has_hot_journal, roll_back, transaction
+from .schema import (
+    FORMAT_VERSION,
+    SOURCES,
+    STEP_FIELDS,
+    RecordingError,
+    demo_index,
+    natural_key,
+    parse_tags,
+    to_attr,
+    to_python,
+)
+from .sidecar import SIDECAR_INFIX, read_sidecar, sidecar_paths, try_lock
+
+
+def _init_file(f: h5py.File) -> None:
+    f.attrs["format_version"] = FORMAT_VERSION
+    data = f.create_group("data")
+    data.attrs["total"] = 0
+    data.attrs["env_args"] = json.dumps({})
+    f.create_group("mask")
+
+
+def _mask_names(f: h5py.File, mask: str) -> list[str]:
+    if "mask" not in f or mask not in f["mask"]:
+        return []
+    return [to_python(v) for v in f["mask"][mask][()]]
+
+
+def _write_mask(f: h5py.File, mask: str, names: list[str]) -> None:
+    group = f.require_group("mask")
+    if mask in group:
+        del group[mask]
+    # robomimic's split_train_val.py writes fixed-length byte strings; so do we.
+    group.create_dataset(mask, data=np.array(sorted(names, key=natural_key), dtype="S"))
+
+
+class RecordingFile:
+    """A recordings file open for recording and editing (``mode="a"``) or reading (``"r"``).
+
+    The HDF5 file is opened only for the moment of each change, inside a journaled transaction
+    (see ``recordings/journal.py``), so readers can open it at any time and a crash at any moment
+    leaves it as it was after the last completed change.
+
+    Args:
+        path: the ``.h5`` file; created (empty) in mode ``"a"`` if missing.
+        mode: ``"a"`` (read/write) or ``"r"`` (read-only).
+        flush_interval: the longest time (s) recorded steps stay only in memory.
+
+    Raises:
+        RecordingError: the file cannot be created or opened, naming the path and the problem.
+    """
+
+    def __init__(self, path: str | os.PathLike, mode: str = "a", *, flush_interval: float = 0.5):
+        if mode not in ("a", "r"):
+            raise ValueError(f"mode must be 'a' or 'r', not {mode!r}")
+        self.path = os.fspath(path)
+        self.mode = mode
+        self._flush_interval = flush_interval
+        self._env_args: dict | None = None
+        self._model_file = ""
+        self._closed = False
+        if not os.path.exists(self.path):
+            if mode == "r":
+                raise RecordingError(f"{self.path}: no such file")
+            with dir_lock(self.path):
+                if not os.path.exists(self.path):
+                    journal.create_atomically(self.path, _init_file)
+        if has_hot_journal(self.path):
+            with dir_lock(self.path):
+                roll_back(self.path)
+        with self._read() as f:
+            version = int(to_python(f.attrs.get("format_version", 0)))
+            if version > FORMAT_VERSION:
+                raise RecordingError(
+                    f"{self.path}: format_version {version} is newer than this studio's "
+                    f"{FORMAT_VERSION}; update the studio to write to it"
+                )
+            has_data = "data" in f
+        if not has_data:
+            if mode == "r":
+                raise RecordingError(f"{self.path}: no 'data' group: not a recordings file")
+            with transaction(self.path) as f:
+                f.require_group("data").attrs["total"] = 0
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[h5py.File]:
+        with dir_lock(self.path, shared=True):
+            try:
+                f = h5py.File(self.path, "r")
+            except OSError as exc:
+                raise RecordingError(f"{self.path}: not a readable HDF5 file ({exc})") from exc
+            with f:
+                yield f
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[h5py.File]:
+        if self.mode == "r":
+            raise RecordingError(f"{self.path}: opened read-only")
+        if self._closed:
+            raise RecordingError(f"{self.path}: file is closed")
+        with transaction(self.path) as f:
+            yield f
+
+    def _demo(self, f: h5py.File, name: str) -> h5py.Group:
+        if "data" not in f or name not in f["data"]:
+            raise KeyError(f"{self.path}: no demo named {name!r}")
+        return f["data"][name]
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def demos(self) -> list[str]:
+        """Names of the committed demos, in natural order (demo_2 before demo_10)."""
+        with self._read() as f:
+            return sorted(f["data"].keys(), key=natural_key)
+
+    def masks(self) -> dict[str, list[str]]:
+        """Every mask (filter key) and its demo names."""
+        with self._read() as f:
+            return {m: _mask_names(f, m) for m in f.get("mask", {})}
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def set_env(self, env_args: dict[str, Any], model_file: str) -> None:
+        """Store the env description (``data.attrs["env_args"]``) and the MJCF for new demos."""
+        args = dict(env_args)
+        # robomimic's docs say "env_type", its code reads "type": write both.
+        if "type" in args or "env_type" in args:
+            args.setdefault("type", args.get("env_type"))
+            args.setdefault("env_type", args.get("type"))
+        self._env_args = args
+        self._model_file = model_file
+        text = json.dumps(args)
+        with self._read() as f:
+            unchanged = to_python(f["data"].attrs.get("env_args", "")) == text
+        if not unchanged:
+            with self._write() as f:
+                f["data"].attrs["env_args"] = text
+
+    def begin_episode(
+        self,
+        *,
+        source: str,
+        device: str = "",
+        notes: str = "",
+        parent: str | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> EpisodeWriter:
+        """Start recording an episode; nothing reaches the HDF5 file until ``finish()``.
+
+        Args:
+            source: who drove: one of SOURCES.
+            device: operator input device ("keyboard", "gamepad:<name>", ...).
+            notes: free text.
+            parent: for a relabel, the rollout demo it corrects.
+            attrs: extra JSON-able demo attributes.
+        """
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+        if self.mode == "r" or self._closed:
+            raise RecordingError(f"{self.path}: opened read-only or closed")
+        if parent is not None and parent not in self.demos:
+            raise ValueError(f"{self.path}: parent demo {parent!r} does not exist")
+        episode_id = uuid.uuid4().hex[:16]
+        meta = {
+            "episode_id": episode_id,
+            "source": source,
+            "device": device,
+            "notes": notes,
+            "parent": parent,
+            "attrs": dict(attrs or {}),
+            "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "model_file": self._model_file,
+            "format_version": FORMAT_VERSION,
+        }
+        sidecar = f"{self.path}{SIDECAR_INFIX}{episode_id}"
+        try:
+            json.dumps(meta)
+            return EpisodeWriter(
+                sidecar, meta, self._commit_writer, flush_interval=self._flush_interval
+            )
+        except TypeError as exc:
+            raise ValueError(f"episode attrs must be JSON-able: {exc}") from exc
+        except OSError as exc:
+            raise RecordingError(
+                f"{self.path}: cannot start an episode journal {sidecar}: {describe_os_error(exc)}"
+            ) from exc
+
+    def _commit_writer(self, writer: EpisodeWriter) -> str:
+        return self._commit_sidecar(writer.sidecar_path, recovered=False)
+
+    def _commit_sidecar(self, sidecar: str, *, recovered: bool) -> str:
+        meta, arrays, n = read_sidecar(sidecar)
+        finish = meta.get("finish")
+        with self._write() as f:
+            data = f["data"]
+            if recovered:  # a crash right after an earlier commit: the demo is already there
+                for name in data:
+                    if to_python(data[name].attrs.get("episode_id", "")) == meta["episode_id"]:
+                        return name
+            taken = [demo_index(k) for k in data]
+            start = int(to_python(data.attrs.get("next_demo_index", 0)))
+            index = max([start, *[i + 1 for i in taken if i is not None]])
+            name = f"demo_{index}"
+            g = data.create_group(name)
+            for key, arr in arrays.items():
+                g.create_dataset(key, data=arr)
+            attrs: dict[str, Any] = {
+                "num_samples": n,
+                "model_file": meta.get("model_file", ""),
+                "source": meta["source"],
+                "device": meta.get("device", ""),
+                "created": meta.get("created", ""),
+                "notes": meta.get("notes", ""),
+                "tags": "[]",
+                "episode_id": meta["episode_id"],
+                "obs_keys": json.dumps([k[4:] for k in arrays if k.startswith("obs/")]),
+            }
+            if meta.get("parent"):
+                attrs["parent"] = meta["parent"]
+            attrs.update(meta.get("attrs", {}))
+            if finish is not None:
+                attrs["success"] = bool(finish["success"])
+                attrs.update(finish.get("attrs", {}))
+            if recovered:
+                attrs["recovered"] = True
+            self._set_demo_attrs(g, attrs)
+            data.attrs["total"] = int(to_python(data.attrs.get("total", 0))) + n
+            data.attrs["next_demo_index"] = index + 1
+            f.attrs["format_version"] = FORMAT_VERSION
+            source = meta["source"]
+            _write_mask(f, source, [*_mask_names(f, source), name])
+        return name
+
+    @staticmethod
+    def _set_demo_attrs(g: h5py.Group, attrs: dict[str, Any]) -> None:
+        for key, value in attrs.items():
+            if key == "tags":
+                value = json.dumps(parse_tags(value))
+            if value is None:
+                if key in g.attrs:
+                    del g.attrs[key]
+                continue
+            g.attrs[key] = to_attr(value)
+
+    # -- recovery -------------------------------------------------------------------------------
+
+    def pending_recovery(self) -> int:
+        """How many episodes were left in progress by a crashed (or failed) writer."""
+        count = 0
+        for sidecar in sidecar_paths(self.path):
+            fd = try_lock(sidecar)
+            if fd is not None:
+                os.close(fd)
+                count += 1
+        return count
+
+    def recover(self) -> list[str]:
+        """Commit every crashed in-progress episode up to its last flush.
+
+        Returns:
+            Names of the demos recovered. They keep their source and get ``recovered=True``;
+            ``success`` is only set if the episode had reached ``finish()``.
+        """
+        if self.mode == "r":
+            raise RecordingError(f"{self.path}: opened read-only; cannot recover")
+        names = []
+        for sidecar in sidecar_paths(self.path):
+            fd = try_lock(sidecar)  # held while committing: a second recover() skips it
+            if fd is None:
+                continue
+            try:
+                try:
+                    _, _, n = read_sidecar(sidecar)
+                except RecordingError:
+                    n = 0  # died while writing the header: nothing was recorded
+                if n:
+                    names.append(self._commit_sidecar(sidecar, recovered=True))
+                os.unlink(sidecar)
+            finally:
+                os.close(fd)
+        return sorted(set(names), key=natural_key)
+
+    # -- editing --------------------------------------------------------------------------------
+
+    def delete(self, name: str) -> None:
+        """Remove a demo (and its name from every mask). Other demos are not touched."""
+        with self._write() as f:
+            g = self._demo(f, name)
+            n = int(to_python(g.attrs.get("num_samples", 0)))
+            del f["data"][name]
+            f["data"].attrs["total"] = max(0, int(to_python(f["data"].attrs.get("total", 0))) - n)
+            for mask in list(f.get("mask", {})):
+                names = _mask_names(f, mask)
+                if name in names:
+                    _write_mask(f, mask, [m for m in names if m != name])
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a demo; masks and relabels that name it as parent follow."""
+        with self._write() as f:
+            self._demo(f, old)
+            if new in f["data"]:
+                raise ValueError(f"{self.path}: demo {new!r} already exists")
+            f["data"].move(old, new)
+            for mask in list(f.get("mask", {})):
+                names = _mask_names(f, mask)
+                if old in names:
+                    _write_mask(f, mask, [new if m == old else m for m in names])
+            for g in f["data"].values():
+                if to_python(g.attrs.get("parent", "")) == old:
+                    g.attrs["parent"] = new
+
+    def trim(self, name: str, start: int, stop: int) -> None:
+        """Keep only steps ``[start, stop)`` of a demo (Python slice semantics, no step)."""
+        with self._write() as f:
+            g = self._demo(f, name)
+            n = int(to_python(g.attrs["num_samples"]))
+            lo, hi, _ = slice(start, stop).indices(n)
+            if hi <= lo:
+                raise ValueError(f"{self.path}: trim {name}[{start}:{stop}] leaves no steps")
+            keys = [k for k in STEP_FIELDS if k in g]
+            keys += [f"{grp}/{k}" for grp in ("obs", "next_obs") if grp in g for k in g[grp]]
+            for key in keys:
+                arr = g[key][lo:hi]
+                del g[key]
+                g.create_dataset(key, data=arr)
+            g.attrs["num_samples"] = hi - lo
+            total = int(to_python(f["data"].attrs.get("total", 0)))
+            f["data"].attrs["total"] = total - (n - (hi - lo))
+
+    def set_attrs(self, name: str, **attrs: Any) -> None:
+        """Set demo attributes: ``tags`` (list[str]), ``notes``, ``success``...; None removes."""
+        with self._write() as f:
+            self._set_demo_attrs(self._demo(f, name), attrs)
+
+    def set_mask(self, mask_name: str, demo_names: list[str]) -> None:
+        """Create or replace a mask (filter key) such as ``train`` or ``valid``."""
+        with self._write() as f:
+            missing = [d for d in demo_names if d not in f["data"]]
+            if missing:
+                raise KeyError(f"{self.path}: mask {mask_name!r} names unknown demos {missing}")
+            _write_mask(f, mask_name, list(demo_names))
+
+    def compact(self) -> None:
+        """Rewrite the file without the space that deleted demos left behind (atomic rename)."""
+        if self.mode == "r":
+            raise RecordingError(f"{self.path}: opened read-only")
+        with dir_lock(self.path):
+            roll_back(self.path)
+            tmp = f"{self.path}.tmp-{os.getpid()}"
+            try:
+                with h5py.File(self.path, "r") as src, h5py.File(tmp, "w") as dst:
+                    for key, value in src.attrs.items():
+                        dst.attrs[key] = value
+                    for key in src:
+                        src.copy(src[key], dst, name=key)
+                fd = os.open(tmp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(tmp, self.path)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                why = describe_os_error(exc)
+                raise RecordingError(f"{self.path}: compact failed: {why}") from exc
+
+    def close(self) -> None:
+        """Stop using the file. Unfinished episode writers stay usable (they own their journal)."""
+        self._closed = True
+
+    def __enter__(self) -> RecordingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

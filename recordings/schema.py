@@ -1,0 +1,188 @@
+"""Names, constants, errors and plain data types of the recordings format (see docs/FORMAT.md)."""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Version of our additions to robomimic's layout. Files without the attribute are plain robomimic
+#: files (version 0); a file with a larger number was written by a newer studio and is refused.
+FORMAT_VERSION = 1
+
+#: Who produced a demonstration, stored per demo as ``source`` and used as mask names.
+SOURCES = ("human", "policy", "relabel", "scripted")
+
+
+class Provenance(enum.IntEnum):
+    """Per step: who produced the action that was executed (stored as uint8 ``provenance``)."""
+
+    HUMAN = 0
+    POLICY = 1
+    RELABEL = 2
+    SCRIPTED = 3
+
+
+# Attributes we write on every demo group (anything else is a user attribute, see DemoInfo.attrs).
+STANDARD_DEMO_ATTRS = frozenset(
+    {
+        "num_samples",
+        "model_file",
+        "source",
+        "device",
+        "created",
+        "success",
+        "notes",
+        "tags",
+        "parent",
+        "episode_id",
+        "obs_keys",
+    }
+)
+# Per-step datasets of a demo besides obs/ and next_obs/.
+STEP_FIELDS = ("actions", "rewards", "dones", "states", "provenance", "labels")
+
+
+class RecordingError(Exception):
+    """A recordings file cannot be read or written; the message names the path and the problem."""
+
+
+class ValidationError(RecordingError):
+    """A file, demo or field breaks the format.
+
+    Attributes:
+        file: path of the file.
+        demo: demo name, or None when the whole file is at fault.
+        field: dataset or attribute (e.g. ``obs/ee_pos``), or None.
+        problem: what is wrong, in words.
+    """
+
+    def __init__(self, file: str, demo: str | None, field: str | None, problem: str) -> None:
+        self.file = str(file)
+        self.demo = demo
+        self.field = field
+        self.problem = problem
+        where = "/".join(p for p in (demo, field) if p)
+        super().__init__(f"{self.file}: {where}: {problem}" if where else f"{self.file}: {problem}")
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    """Attributes of one demo, read without touching its arrays."""
+
+    name: str
+    num_samples: int
+    source: str
+    device: str = ""
+    created: str = ""
+    success: bool | None = None
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    parent: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Episode:
+    """One demo loaded into memory. Shapes: N steps, A action dims, S state dims."""
+
+    obs: dict[str, np.ndarray]  # key -> (N, ...)
+    next_obs: dict[str, np.ndarray] | None  # key -> (N, ...)
+    actions: np.ndarray  # (N, A) executed actions
+    rewards: np.ndarray  # (N,)
+    dones: np.ndarray  # (N,)
+    states: np.ndarray  # (N, S); (N, 0) for files without states
+    provenance: np.ndarray  # (N,) uint8, values of Provenance
+    labels: np.ndarray | None  # (N, A) corrected actions; NaN rows = no label for that step
+    info: DemoInfo
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+
+@dataclass
+class Transitions:
+    """Flat arrays over many demos, ready for training."""
+
+    obs: np.ndarray  # (N, D) float32, obs_keys concatenated in order
+    actions: np.ndarray  # (N, A) float32
+    episode_index: np.ndarray  # (N,) int64 index into demo_names
+    step_index: np.ndarray  # (N,) int64 step within its demo
+    demo_names: list[str]
+    obs_keys: list[str]
+    obs_slices: dict[str, slice]  # key -> columns of obs
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key that orders ``demo_2`` before ``demo_10``."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
+
+
+def demo_index(name: str) -> int | None:
+    """The N of ``demo_N``, or None for other names."""
+    m = re.fullmatch(r"demo_(\d+)", name)
+    return int(m.group(1)) if m else None
+
+
+def to_python(value: Any) -> Any:
+    """Turn an HDF5 attribute value into a plain Python value (str, int, float, bool, list)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "SO":
+            return [to_python(v) for v in value.tolist()]
+        return value.tolist()
+    return value
+
+
+def to_attr(value: Any) -> Any:
+    """Turn a Python value into something h5py stores as an attribute (JSON for dicts/lists)."""
+    if value is None:
+        return ""
+    if isinstance(value, str | bool | int | float | np.generic | np.ndarray):
+        return value
+    return json.dumps(value)
+
+
+def parse_tags(value: Any) -> list[str]:
+    """Tags are stored as a JSON list string; accept a plain list or comma string too."""
+    value = to_python(value)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if not value:
+        return []
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return [t.strip() for t in str(value).split(",") if t.strip()]
+    return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
+
+
+def demo_info_from_attrs(name: str, attrs: Any, num_samples: int) -> DemoInfo:
+    """Build a DemoInfo from a demo group's attributes (our own or robomimic's)."""
+    a = {k: to_python(attrs[k]) for k in attrs}
+    success = a.get("success")
+    parent = a.get("parent") or None
+    extra = {k: v for k, v in a.items() if k not in STANDARD_DEMO_ATTRS}
+    return DemoInfo(
+        name=name,
+        num_samples=int(a.get("num_samples", num_samples)),
+        # robomimic files carry no source: their demos are human teleoperation.
+        source=str(a.get("source") or "human"),
+        device=str(a.get("device", "")),
+        created=str(a.get("created", "")),
+        success=None if success is None or success == "" else bool(success),
+        notes=str(a.get("notes", "")),
+        tags=parse_tags(a.get("tags", "")),
+        parent=str(parent) if parent else None,
+        attrs=extra,
+    )
