@@ -328,6 +328,9 @@ class Gamepad:
     created). Without a pad, or if SDL cannot start, polls return ``connected=False``.
     The first connected device is active until it is unplugged; then the next one takes over.
 
+    Use one ``Gamepad`` per process: SDL's event queue is process-wide and each poll drains it,
+    so two instances would steal each other's button presses.
+
     Args:
         bindings: button/axis bindings; defaults to :class:`GamepadBindings`.
     """
@@ -343,8 +346,13 @@ class Gamepad:
         self._last_device: tuple[bool, int | None] = (False, None)
 
     def _ensure_init(self) -> bool:
-        if self._pygame is not None:
-            return True
+        pg = self._pygame
+        if pg is not None:
+            if pg.display.get_init() and pg.joystick.get_init():
+                return True
+            # Someone called pygame.quit(): SDL freed our device with it, so forget it (closing
+            # it would touch freed memory) and start SDL again.
+            self._device, self._pygame = None, None
         if self.error is not None or self._closed:
             return False
         prepare_sdl_environment()

@@ -50,6 +50,7 @@ __all__ = [
     "load_pygame_sdl",
 ]
 
+SDL_INIT_JOYSTICK = 0x200
 MIN_SDL_VERSION = (2, 0, 14)  # SDL_JoystickAttachVirtual appeared in 2.0.14.
 
 
@@ -121,6 +122,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "SDL_JoystickUpdate": ([], None),
         "SDL_JoystickName": ([c_void_p], ctypes.c_char_p),
         "SDL_GetError": ([], ctypes.c_char_p),
+        "SDL_WasInit": ([ctypes.c_uint32], ctypes.c_uint32),
     }
     for name, (argtypes, restype) in signatures.items():
         fn = getattr(lib, name)
@@ -230,6 +232,11 @@ class VirtualJoystick:
     def detach(self) -> None:
         """Unplug the device (JOYDEVICEREMOVED follows on the next pump). Idempotent."""
         if self._joy is None:
+            return
+        if not self._sdl.SDL_WasInit(SDL_INIT_JOYSTICK):
+            # SDL already quit (pygame.quit() at exit): it freed the device and the handle with
+            # it; closing that handle now would touch freed memory.
+            self._joy = None
             return
         self._sdl.SDL_JoystickClose(self._joy)
         self._joy = None

@@ -353,3 +353,16 @@ def test_state_arrays_are_read_only(live: tuple[Gamepad, VirtualJoystick]) -> No
         state.sticks[0] = 1.0
     action = state.action(ARM)
     action[0] = 1.0  # the action is the caller's own copy
+
+
+def test_poll_survives_pygame_quit(live: tuple[Gamepad, VirtualJoystick]) -> None:
+    pad, vj = live
+    pygame.quit()  # frees SDL's devices, the virtual one included
+    vj.detach()  # harmless: must not close the handle SDL already freed
+    assert not vj.attached
+    state = pad.poll()  # restarts SDL instead of raising "video system not initialized"
+    assert not state.connected
+    with _attach() as again:
+        assert pad.poll().connected
+        again.tap(Button.X)
+        assert pad.poll().events == ["keep"]
