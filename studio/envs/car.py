@@ -43,6 +43,7 @@ CAR_XML = f"""
   <visual>
     <headlight ambient="0.35 0.35 0.35" diffuse="0.5 0.5 0.5"/>
     <global offwidth="1280" offheight="960"/>
+    <quality shadowsize="1024" numslices="16" numstacks="8" offsamples="2"/>
   </visual>
   <asset>
     <texture name="grid" type="2d" builtin="checker" width="256" height="256"
