@@ -1,0 +1,217 @@
+"""Recording: one open recordings file, the episode being written, and the keep/discard decision.
+
+Each step is appended to the file as it happens (the writer is crash-safe), so a crash loses at
+most the steps since the last flush. When an episode ends the recorder holds it as *pending*
+until the person keeps or discards it; anything that moves on (a new recording, a reset, closing
+the window) applies the default: keep.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from recordings import Dataset, Provenance, RecordingFile
+from studio.app.scene import Step
+
+
+class Recorder(QObject):
+    """Writes human demonstrations of the live scene into one recordings file.
+
+    Signals:
+        file_opened(path): a recordings file was opened or created ("" when closed).
+        recording_started(): an episode began.
+        recording_stopped(reason, success): the episode ended and awaits keep/discard.
+        episode_saved(name): the pending episode was committed.
+        episode_discarded(): the pending episode was dropped.
+        demos_changed(): the list of demos or their attributes changed.
+    """
+
+    file_opened = Signal(str)
+    recording_started = Signal()
+    recording_stopped = Signal(str, bool)
+    episode_saved = Signal(str)
+    episode_discarded = Signal()
+    demos_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path: Path | None = None
+        self._file: RecordingFile | None = None
+        self._writer: Any = None
+        self._env_args: dict[str, Any] | None = None
+        self.steps = 0
+        self.recording = False
+        self.pending = False
+        self.pending_success = False
+        self.pending_reason = ""
+        self.device = "keyboard"
+        self.last_saved: str | None = None
+        self.recovered: list[str] = []
+
+    # ----------------------------------------------------------------------------- file
+    @property
+    def is_open(self) -> bool:
+        """Whether a recordings file is open."""
+        return self._file is not None
+
+    def open(self, path: str | Path) -> None:
+        """Open (or create) a recordings file; episodes left by a crash are recovered."""
+        self.close()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = RecordingFile(path, mode="a")
+        self.path = path
+        self.recovered = list(self._file.recover() or [])
+        self.file_opened.emit(str(path))
+        self.demos_changed.emit()
+
+    def file_env_args(self) -> dict[str, Any] | None:
+        """The ``env_args`` stored in the file, or None for a new file."""
+        if self.path is None:
+            return None
+        with Dataset(self.path, lenient=True) as ds:
+            return dict(ds.env_args) or None
+
+    def close(self) -> None:
+        """Finish whatever is in progress (kept) and close the file."""
+        self.finish_for_exit()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self.path = None
+            self._env_args = None
+            self.file_opened.emit("")
+
+    # ----------------------------------------------------------------------------- episodes
+    def start(self, env: Any, device: str) -> None:
+        """Begin an episode of ``env`` (call right after its reset)."""
+        if self._file is None:
+            raise RuntimeError("no recordings file is open: File ▸ New… or Open… first")
+        self.resolve_pending()
+        args = env.env_args()
+        if self._env_args != args:
+            stored = self.file_env_args()
+            if stored and stored.get("env_name") != args["env_name"] and self.demos:
+                raise RuntimeError(
+                    f"{self.path.name} holds demos of {stored.get('env_name')}, not "
+                    f"{args['env_name']}: open or create another recordings file for this scene"
+                )
+            self._file.set_env(args, env.model_xml)
+            self._env_args = args
+        self.device = device
+        self._writer = self._file.begin_episode(source="human", device=device, notes="")
+        self.steps = 0
+        self.recording = True
+        self.recording_started.emit()
+
+    def append(self, env: Any, step: Step) -> None:
+        """Write one control step (``step.state`` is the state before it)."""
+        if not self.recording:
+            return
+        self._writer.append(
+            obs=env.split_obs(step.obs),
+            action=np.asarray(step.action, dtype=np.float32),
+            reward=step.reward,
+            done=step.terminated,
+            state=step.state,
+            next_obs=env.split_obs(step.next_obs),
+            provenance=Provenance.HUMAN,
+        )
+        self.steps += 1
+
+    def stop(self, reason: str, success: bool) -> None:
+        """End the episode; it waits for :meth:`keep` or :meth:`discard`."""
+        if not self.recording:
+            return
+        self.recording = False
+        if self.steps == 0:
+            self._writer.discard()  # nothing recorded: nothing to ask about
+            self._writer = None
+            return
+        self.pending = True
+        self.pending_success = success
+        self.pending_reason = reason
+        self.recording_stopped.emit(reason, success)
+
+    def keep(self) -> str | None:
+        """Commit the pending episode; returns its name."""
+        if not self.pending:
+            return None
+        name = self._writer.finish(success=bool(self.pending_success))
+        self._writer = None
+        self.pending = False
+        self.last_saved = name
+        self.episode_saved.emit(name)
+        self.demos_changed.emit()
+        return name
+
+    def discard(self) -> None:
+        """Drop the pending (or running) episode; nothing of it stays in the file."""
+        if not (self.pending or self.recording):
+            return
+        self._writer.discard()
+        self._writer = None
+        self.pending = self.recording = False
+        self.steps = 0
+        self.episode_discarded.emit()
+
+    def resolve_pending(self) -> None:
+        """Apply the default decision (keep) to a pending episode."""
+        if self.pending:
+            self.keep()
+
+    def finish_for_exit(self) -> None:
+        """Quit/close while recording: commit what was recorded so far."""
+        if self.recording:
+            self.stop("stopped", False)
+        self.resolve_pending()
+
+    # ----------------------------------------------------------------------------- demos
+    @property
+    def demos(self) -> list[str]:
+        """Names of the committed demos."""
+        return list(self._file.demos) if self._file is not None else []
+
+    def info(self, name: str) -> Any:
+        """``DemoInfo`` of a committed demo."""
+        return self.infos([name])[0]
+
+    def infos(self, names: list[str]) -> list[Any]:
+        """``DemoInfo`` of several demos, read in one opening of the file."""
+        with self._reader() as ds:
+            return [ds.info(n) for n in names]
+
+    def episode(self, name: str) -> Any:
+        """The recorded ``Episode`` (arrays in memory)."""
+        with self._reader() as ds:
+            return ds.episode(name)
+
+    def _reader(self) -> Dataset:
+        # The RecordingFile opens the HDF5 file only while it commits a change, so a short-lived
+        # reader sees every committed demo and never holds the file across a write.
+        if self.path is None:
+            raise RuntimeError("no recordings file is open")
+        return Dataset(self.path, lenient=True)
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a demo."""
+        assert self._file is not None
+        self._file.rename(old, new)
+        self.demos_changed.emit()
+
+    def set_tags(self, name: str, tags: list[str]) -> None:
+        """Replace a demo's tags."""
+        assert self._file is not None
+        self._file.set_attrs(name, tags=list(tags))
+        self.demos_changed.emit()
+
+    def delete(self, names: list[str]) -> None:
+        """Delete demos."""
+        assert self._file is not None
+        for name in names:
+            self._file.delete(name)
+        self.demos_changed.emit()

@@ -1,0 +1,62 @@
+"""Open the studio window: drive a scene, record demonstrations, play them back."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``imitation-studio gui``."""
+    parser.add_argument("--scene", metavar="ID", help="scene id (default: the last one, arm push)")
+    parser.add_argument("--file", metavar="DEMOS.h5", help="recordings file to open or create")
+    parser.add_argument(
+        "--speed", type=float, help="time dilation while driving, 0.1 to 2 (default: the last one)"
+    )
+    parser.add_argument("--seed", type=int, help="seed of the first episode")
+
+
+def _no_display() -> str | None:
+    """Why Qt could not open a window here, or None when it can (Linux without a display)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "imitation-studio: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+        "  Run it in a virtual display:   xvfb-run -a imitation-studio\n"
+        "  or without any window:         QT_QPA_PLATFORM=offscreen imitation-studio\n"
+        "  (over ssh, connect with `ssh -X` to show the window on your machine)."
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the main window and run the Qt event loop; returns the exit status."""
+    problem = _no_display()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    if args.speed is not None and not 0.1 <= args.speed <= 2.0:
+        print(f"imitation-studio: --speed must be in [0.1, 2], not {args.speed}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+
+    from PySide6.QtWidgets import QApplication
+
+    from studio.app import MainWindow
+    from studio.app.settings import APPLICATION, ORGANIZATION
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    try:
+        window = MainWindow(
+            scene=args.scene, recordings=args.file, speed=args.speed, seed=args.seed
+        )
+    except ValueError as exc:  # unknown scene id
+        print(f"imitation-studio: {exc}", file=sys.stderr)
+        return 2
+    window.show()
+    return int(app.exec())

@@ -1,0 +1,177 @@
+"""Playback controls: frame scrubber, play/pause, single-frame steps, speed and an action plot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+SPEEDS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0)
+_COLORS = ("#4aa8ff", "#ff9f40", "#5cd17a", "#e05cd1", "#f2d14a", "#9a8cff")
+
+
+class Timeline(QWidget):
+    """Scrubber over ``N`` frames with transport buttons and a plot of the recorded actions.
+
+    Signals:
+        frame_selected(index): the person moved the scrubber or clicked the plot.
+        play_toggled(playing): the play/pause button was pressed.
+        step_clicked(delta): a single-frame step button was pressed (-1 or +1).
+        speed_changed(speed): a playback speed was chosen.
+    """
+
+    frame_selected = Signal(int)
+    play_toggled = Signal(bool)
+    step_clicked = Signal(int)
+    speed_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._dt = 0.0
+        self._n = 0
+        self._playing = False
+
+        self._plot = pg.PlotWidget(background="#1e2026")
+        self._plot.setFixedHeight(110)
+        self._plot.setMenuEnabled(False)
+        self._plot.setMouseEnabled(x=False, y=False)
+        self._plot.hideButtons()
+        self._plot.setYRange(-1.05, 1.05, padding=0)
+        self._plot.getPlotItem().showGrid(x=True, y=True, alpha=0.15)
+        self._plot.getPlotItem().getAxis("left").setWidth(34)
+        self._legend = self._plot.addLegend(offset=(6, 4), labelTextSize="8pt")
+        self._cursor = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#ffffff", width=1.5))
+        self._plot.addItem(self._cursor)
+        self._curves: list[pg.PlotDataItem] = []
+        self._plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
+
+        self._back = self._button("⏮", "Step one frame back (Left)", lambda: self._on_step(-1))
+        self._play = self._button("▶", "Play / pause (Space)", self._on_play_clicked)
+        self._fwd = self._button("⏭", "Step one frame forward (Right)", lambda: self._on_step(1))
+        self._slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider.setRange(0, 0)
+        self._slider.valueChanged.connect(self._on_slider_moved)
+        self._label = QLabel("no demo")
+        self._label.setMinimumWidth(170)
+        self._speed = QComboBox()
+        self._speed.setToolTip("Playback speed (slow motion below 1×)")
+        for s in SPEEDS:
+            self._speed.addItem(f"{s:g}×", s)
+        self._speed.setCurrentIndex(SPEEDS.index(1.0))
+        self._speed.currentIndexChanged.connect(self._on_speed_chosen)
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for w in (self._back, self._play, self._fwd):
+            row.addWidget(w)
+        row.addWidget(self._slider, 1)
+        row.addWidget(self._label)
+        row.addWidget(QLabel("speed"))
+        row.addWidget(self._speed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self._plot)
+        layout.addLayout(row)
+
+    def _button(self, text: str, tip: str, slot) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setMinimumWidth(34)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.clicked.connect(slot)
+        return b
+
+    # ----------------------------------------------------------------------------- model -> view
+    def set_episode(
+        self, actions: np.ndarray | None, labels: Sequence[str] = (), dt: float = 0.0
+    ) -> None:
+        """Load an episode: ``actions`` is ``(N, A)``; ``dt`` seconds per frame (for the label)."""
+        for c in self._curves:
+            self._plot.removeItem(c)
+        self._curves = []
+        self._legend.clear()
+        self._dt = dt
+        self._n = 0 if actions is None else len(actions)
+        if actions is not None and self._n:
+            x = np.arange(self._n)
+            for i in range(actions.shape[1]):
+                name = labels[i] if i < len(labels) else f"a{i}"
+                pen = pg.mkPen(_COLORS[i % len(_COLORS)], width=1.5)
+                curve = self._plot.plot(x, actions[:, i], pen=pen, name=name)
+                self._curves.append(curve)
+            self._plot.setXRange(0, max(self._n - 1, 1), padding=0.01)
+        self._slider.blockSignals(True)
+        self._slider.setRange(0, max(self._n - 1, 0))
+        self._slider.setValue(0)
+        self._slider.blockSignals(False)
+        self._update_label(0)
+
+    def set_frame(self, index: int) -> None:
+        """Move the scrubber to ``index`` without emitting ``frame_selected``."""
+        self._slider.blockSignals(True)
+        self._slider.setValue(index)
+        self._slider.blockSignals(False)
+        self._cursor.setValue(index)
+        self._update_label(index)
+
+    def set_playing(self, playing: bool) -> None:
+        """Show the play or the pause symbol."""
+        self._playing = playing
+        self._play.setText("⏸" if playing else "▶")
+
+    def set_speed(self, speed: float) -> None:
+        """Select the closest offered speed without emitting ``speed_changed``."""
+        i = int(np.argmin([abs(s - speed) for s in SPEEDS]))
+        self._speed.blockSignals(True)
+        self._speed.setCurrentIndex(i)
+        self._speed.blockSignals(False)
+
+    def frame(self) -> int:
+        """The frame under the scrubber."""
+        return self._slider.value()
+
+    def speed(self) -> float:
+        """The chosen playback speed."""
+        return float(self._speed.currentData())
+
+    # ----------------------------------------------------------------------------- view -> signals
+    def _update_label(self, index: int) -> None:
+        if not self._n:
+            self._label.setText("no demo")
+            return
+        self._label.setText(f"frame {index + 1}/{self._n}   t = {index * self._dt:6.2f} s")
+
+    def _on_slider_moved(self, value: int) -> None:
+        self._cursor.setValue(value)
+        self._update_label(value)
+        self.frame_selected.emit(value)
+
+    def _on_play_clicked(self) -> None:
+        self.set_playing(not self._playing)
+        self.play_toggled.emit(self._playing)
+
+    def _on_step(self, delta: int) -> None:
+        self.step_clicked.emit(delta)
+
+    def _on_speed_chosen(self, _index: int) -> None:
+        self.speed_changed.emit(self.speed())
+
+    def _on_plot_clicked(self, event) -> None:
+        if not self._n:
+            return
+        x = self._plot.getPlotItem().vb.mapSceneToView(event.scenePos()).x()
+        index = int(np.clip(round(x), 0, self._n - 1))
+        self._slider.setValue(index)  # emits frame_selected through _on_slider_moved
