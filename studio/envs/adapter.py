@@ -68,9 +68,7 @@ class GymMujocoAdapter(StudioEnv):
         self._high = base.action_space.high.astype(np.float64)
         n_act = base.action_space.shape[0]
         self.action_space = gym.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
-        self.action_labels = [
-            self.model.actuator(i).name or f"a{i}" for i in range(min(n_act, self.model.nu))
-        ] + [f"a{i}" for i in range(self.model.nu, n_act)]
+        self.action_labels = [_actuator_label(self.model, i) for i in range(n_act)]
         dim = int(np.prod(base.observation_space.shape))
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float64)
         self.obs_parts = {"observation": slice(0, dim)}
@@ -108,6 +106,19 @@ class GymMujocoAdapter(StudioEnv):
         """Close the renderer and the wrapped env."""
         super().close()
         self._inner.close()
+
+
+def _actuator_label(model: mujoco.MjModel, i: int) -> str:
+    """Actuator name, else the name of the joint it drives, else ``a<i>``."""
+    if i >= model.nu:
+        return f"a{i}"
+    if model.actuator(i).name:
+        return model.actuator(i).name
+    if model.actuator_trntype[i] == mujoco.mjtTrn.mjTRN_JOINT:
+        joint = model.joint(int(model.actuator_trnid[i, 0])).name
+        if joint:
+            return joint
+    return f"a{i}"
 
 
 def _model_xml(base: Any) -> str:
