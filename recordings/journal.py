@@ -190,8 +190,9 @@ class _Overlay(io.RawIOBase):
 
     # -- commit ---------------------------------------------------------------------------------
 
-    def commit(self, path: str, write=os.pwrite) -> None:
+    def commit(self, path: str) -> None:
         """Journal the old bytes, write the new ones, fsync, remove the journal (see module doc)."""
+        write = os.pwrite  # looked up per call so that tests can simulate failures
         writes = []
         for p in sorted(self.pages):
             off = p * PAGE
@@ -241,7 +242,8 @@ class _Overlay(io.RawIOBase):
         _fsync_dir(path)
 
 
-def _write_all(fd: int, data: bytes | bytearray, offset: int, write=os.pwrite) -> None:
+def _write_all(fd: int, data: bytes | bytearray, offset: int, write=None) -> None:
+    write = write or os.pwrite
     mv = memoryview(data)
     while mv:
         n = write(fd, mv, offset)

@@ -207,9 +207,10 @@ class RecordingFile:
             ) from exc
 
     def _commit_writer(self, writer: EpisodeWriter) -> str:
-        return self._commit_sidecar(writer.sidecar_path, recovered=False)
+        return self._commit_sidecar(writer.sidecar_path, recovered=False)[0]
 
-    def _commit_sidecar(self, sidecar: str, *, recovered: bool) -> str:
+    def _commit_sidecar(self, sidecar: str, *, recovered: bool) -> tuple[str, bool]:
+        """Commit a journal as the next demo; returns (name, whether it was new)."""
         meta, arrays, n = read_sidecar(sidecar)
         finish = meta.get("finish")
         with self._write() as f:
@@ -217,7 +218,7 @@ class RecordingFile:
             if recovered:  # a crash right after an earlier commit: the demo is already there
                 for name in data:
                     if to_python(data[name].attrs.get("episode_id", "")) == meta["episode_id"]:
-                        return name
+                        return name, False
             taken = [demo_index(k) for k in data]
             start = int(to_python(data.attrs.get("next_demo_index", 0)))
             index = max([start, *[i + 1 for i in taken if i is not None]])
@@ -250,7 +251,7 @@ class RecordingFile:
             f.attrs["format_version"] = FORMAT_VERSION
             source = meta["source"]
             _write_mask(f, source, [*_mask_names(f, source), name])
-        return name
+        return name, True
 
     @staticmethod
     def _set_demo_attrs(g: h5py.Group, attrs: dict[str, Any]) -> None:
@@ -295,7 +296,9 @@ class RecordingFile:
                 except RecordingError:
                     n = 0  # died while writing the header: nothing was recorded
                 if n:
-                    names.append(self._commit_sidecar(sidecar, recovered=True))
+                    name, new = self._commit_sidecar(sidecar, recovered=True)
+                    if new:  # else finish() had committed it just before the crash
+                        names.append(name)
                 os.unlink(sidecar)
             finally:
                 os.close(fd)
