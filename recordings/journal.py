@@ -230,8 +230,15 @@ class _Overlay(io.RawIOBase):
             os.ftruncate(self._fd, self.size)
             os.fsync(self._fd)
         except OSError as exc:
-            # Put the old bytes back now; if even that fails the journal stays for the next open.
-            _apply_undo(self._fd, self.orig_size, undo)
+            # Put the old bytes back now (overwriting in place needs no new space); if even that
+            # fails the journal stays, and the next open rolls back from it.
+            try:
+                _apply_undo(self._fd, self.orig_size, undo)
+            except OSError:
+                raise RecordingError(
+                    f"{path}: write failed ({describe_os_error(exc)}); the previous state is kept "
+                    f"in {jpath} and is restored the next time the file is opened"
+                ) from exc
             with contextlib.suppress(OSError):
                 os.unlink(jpath)
             raise RecordingError(

@@ -24,6 +24,7 @@ def check_structure(file: str, name: str, g: h5py.Group, version: int) -> list[V
         name: demo name.
         g: the demo group.
         version: the file's format_version (0 = plain robomimic file: fewer required fields).
+            Demos without our ``source`` attribute are held to robomimic's rules either way.
     """
     errs: list[ValidationError] = []
 
@@ -42,9 +43,10 @@ def check_structure(file: str, name: str, g: h5py.Group, version: int) -> list[V
         err("num_samples", f"attribute says {to_python(g.attrs['num_samples'])}, actions has {n}")
     required = {"rewards": (_FLOAT, 1), "dones": (_NUMERIC, 1)}
     optional = {"labels": (_FLOAT, 2)}
-    # Our own files always carry these; robomimic files may lack them (e.g. D4RL conversions).
+    # Our demos (they carry a `source`) always have these; demos written by robomimic's tools,
+    # even inside a file we have since appended to, may lack them (e.g. D4RL conversions).
     ours = {"states": (_FLOAT, 2), "provenance": ("iu", 1)}
-    (required if version >= 1 else optional).update(ours)
+    (required if version >= 1 and "source" in g.attrs else optional).update(ours)
     for key, (kinds, ndim) in {**required, **optional}.items():
         ds = _dataset(g, key)
         if ds is None:

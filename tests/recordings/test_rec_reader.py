@@ -1,0 +1,170 @@
+"""Reading: validation with file/demo/field in every message, lenient loading, robomimic files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from rec_synth import record, synth_episode
+
+from recordings import Dataset, Provenance, RecordingFile, ValidationError
+
+
+def _make(path: Path, n_demos: int = 3) -> list:
+    rf = RecordingFile(path)
+    eps = []
+    for k in range(n_demos):
+        w = rf.begin_episode(source="human")
+        ep = synth_episode(0, k)
+        record(w, ep)
+        w.finish(success=True)
+        eps.append(ep)
+    return eps
+
+
+def _robomimic_file(path: Path) -> dict[str, np.ndarray]:
+    """A file as robomimic's own tools write it: none of our attributes."""
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as f:
+        data = f.create_group("data")
+        data.attrs["env_args"] = json.dumps(
+            {"env_name": "Lift", "type": 1, "env_kwargs": {"control_freq": 20}}
+        )
+        total = 0
+        for i, n in [(1, 12), (2, 7), (10, 5)]:
+            g = data.create_group(f"demo_{i}")
+            g.attrs["num_samples"] = n
+            g.attrs["model_file"] = "<mujoco model='lift'/>"
+            g.create_dataset("obs/robot0_eef_pos", data=rng.normal(size=(n, 3)))
+            g.create_dataset("obs/object", data=rng.normal(size=(n, 10)))
+            g.create_dataset("next_obs/robot0_eef_pos", data=rng.normal(size=(n, 3)))
+            g.create_dataset("next_obs/object", data=rng.normal(size=(n, 10)))
+            g.create_dataset("actions", data=rng.uniform(-1, 1, size=(n, 7)))
+            g.create_dataset("rewards", data=np.zeros(n))
+            g.create_dataset("dones", data=(np.arange(n) == n - 1).astype(np.int64))
+            g.create_dataset("states", data=rng.normal(size=(n, 32)))
+            total += n
+        data.attrs["total"] = total
+        f.create_dataset("mask/train", data=np.array([b"demo_1", b"demo_10"]))
+        f.create_dataset("mask/valid", data=np.array([b"demo_2"]))
+        return {"actions": f["data/demo_10/actions"][()]}
+
+
+def test_opens_robomimic_files_and_trains_on_them(tmp_path: Path) -> None:
+    path = tmp_path / "lift.hdf5"
+    ref = _robomimic_file(path)
+    with Dataset(path) as ds:
+        assert ds.demos == ["demo_1", "demo_2", "demo_10"]  # natural order
+        assert ds.masks == {"train": ["demo_1", "demo_10"], "valid": ["demo_2"]}
+        assert ds.env_args["env_name"] == "Lift"
+        info = ds.info("demo_10")
+        assert info.source == "human" and info.success is None and info.num_samples == 5
+        assert ds.model_file("demo_2") == "<mujoco model='lift'/>"
+        ep = ds.episode("demo_10")
+        assert np.array_equal(ep.actions, ref["actions"])
+        assert (ep.provenance == Provenance.HUMAN).all() and ep.labels is None
+        t = ds.transitions(mask="train")
+        assert t.obs.shape == (17, 13) and t.actions.shape == (17, 7)
+        assert t.obs.dtype == np.float32 and t.demo_names == ["demo_1", "demo_10"]
+        assert t.obs_keys == ["object", "robot0_eef_pos"]
+        assert t.obs_slices["robot0_eef_pos"] == slice(10, 13)
+        assert t.step_index[12:].tolist() == [0, 1, 2, 3, 4]
+        assert t.episode_index[12:].tolist() == [1] * 5
+    # and we can record into it; robomimic's masks and demos stay as they were
+    rf = RecordingFile(path)
+    w = rf.begin_episode(source="human")
+    obs = {"robot0_eef_pos": np.zeros(3), "object": np.zeros(10)}
+    w.append(obs, np.zeros(7), 0.0, True, np.zeros(32), next_obs=obs)
+    assert w.finish(success=True) == "demo_11"
+    with Dataset(path) as ds:
+        assert ds.mask("train") == ["demo_1", "demo_10"]
+        assert np.array_equal(ds.episode("demo_10").actions, ref["actions"])
+
+
+def test_transitions_and_stats(tmp_path: Path) -> None:
+    eps = _make(tmp_path / "d.h5")
+    with Dataset(tmp_path / "d.h5") as ds:
+        t = ds.transitions(obs_keys=["goal", "ee_pos"])
+        expect = np.concatenate([np.concatenate([e.obs["goal"], e.obs["ee_pos"]], 1) for e in eps])
+        assert np.array_equal(t.obs, expect.astype(np.float32))
+        assert t.obs_slices == {"goal": slice(0, 2), "ee_pos": slice(2, 5)}
+        stats = ds.stats()
+        joints = np.concatenate([e.obs["joints"] for e in eps])
+        assert np.allclose(stats["joints"]["mean"], joints.mean(0))
+        assert np.allclose(stats["joints"]["std"], joints.std(0))
+        acts = np.concatenate([e.actions for e in eps])
+        assert np.array_equal(stats["actions"]["max"], acts.max(0))
+        assert set(stats) == {"ee_pos", "goal", "joints", "actions"}
+
+
+def _corrupt(path: Path, fn) -> None:
+    with h5py.File(path, "a") as f:
+        fn(f["data/demo_1"], f)
+
+
+CASES = {
+    "missing": (lambda g, f: g.__delitem__("states"), "demo_1/states: missing dataset"),
+    "length": (
+        lambda g, f: (g.__delitem__("rewards"), g.create_dataset("rewards", data=np.zeros(3))),
+        "demo_1/rewards: length 3 does not match",
+    ),
+    "dtype": (
+        lambda g, f: (
+            g["obs"].__delitem__("goal"),
+            g.create_dataset("obs/goal", data=np.array([b"x"] * g["actions"].shape[0])),
+        ),
+        "demo_1/obs/goal: wrong dtype",
+    ),
+    "nan": (
+        lambda g, f: g["states"].__setitem__((4, 2), np.nan),
+        "demo_1/states: NaN or inf at step 4",
+    ),
+    "inf": (lambda g, f: g["obs/ee_pos"].__setitem__((2, 0), np.inf), "demo_1/obs/ee_pos: NaN"),
+    "num_samples": (
+        lambda g, f: g.attrs.__setitem__("num_samples", 1),
+        "demo_1/num_samples: attribute says 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_validation_names_file_demo_and_field(tmp_path: Path, case: str) -> None:
+    path = tmp_path / "d.h5"
+    _make(path)
+    fn, message = CASES[case]
+    _corrupt(path, fn)
+    with pytest.raises(ValidationError) as exc:
+        ds = Dataset(path)
+        ds.check()  # value problems show up when the data is read
+    assert str(path) in str(exc.value) and message in str(exc.value)
+    assert exc.value.demo == "demo_1"
+    # Lenient: the bad demo is skipped, never silently, and the rest trains.
+    ds = Dataset(path, lenient=True)
+    t = ds.transitions()
+    assert t.demo_names == ["demo_0", "demo_2"]
+    assert any(message in p for p in ds.problems)
+    with pytest.raises(KeyError, match="skipped"):
+        ds.episode("demo_1")
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    text = tmp_path / "text.h5"
+    text.write_text("not hdf5 at all")
+    with pytest.raises(ValidationError, match=r"text\.h5: not an HDF5 file"):
+        Dataset(text)
+    path = tmp_path / "d.h5"
+    _make(path)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValidationError, match=r"cut\.h5: truncated"):
+        Dataset(cut, lenient=True)  # lenient skips demos, not unreadable files
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = 99
+    with pytest.raises(ValidationError, match="format_version: 99 is newer"):
+        Dataset(path)
+    with pytest.raises(ValidationError, match="no such file"):
+        Dataset(tmp_path / "nope.h5")

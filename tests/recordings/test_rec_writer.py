@@ -1,0 +1,219 @@
+"""Writer round trips, editing and the file layout (robomimic keys plus ours)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from rec_synth import assert_same, record, synth_episode
+
+from recordings import (
+    FORMAT_VERSION,
+    Dataset,
+    Provenance,
+    RecordingError,
+    RecordingFile,
+)
+from recordings.sidecar import read_sidecar, sidecar_paths
+
+
+def _record(rf: RecordingFile, k: int, *, source: str = "human", labels: bool = False, **kw):
+    w = rf.begin_episode(source=source, **kw)
+    ep = synth_episode(0, k, labels=labels)
+    record(w, ep)
+    assert w.num_steps == len(ep)
+    return w.finish(success=k % 2 == 0), ep
+
+
+def test_round_trip_bit_for_bit_and_layout(tmp_path: Path) -> None:
+    path = tmp_path / "demos.h5"
+    with RecordingFile(path) as rf:
+        rf.set_env({"env_name": "ArmPush-v0", "env_type": 4, "env_kwargs": {"a": 1}}, "<mujoco/>")
+        names, eps = zip(*(_record(rf, k, labels=k == 2) for k in range(3)), strict=True)
+    assert names == ("demo_0", "demo_1", "demo_2")
+    with Dataset(path) as ds:
+        for name, ep in zip(names, eps, strict=True):
+            assert_same(ds.episode(name), ep)
+        assert ds.env_args["type"] == ds.env_args["env_type"] == 4
+        assert ds.model_file() == "<mujoco/>"
+        assert ds.obs_keys == ["ee_pos", "goal", "joints"]  # recording order, not sorted
+        info = ds.info("demo_0")
+        assert (info.source, info.success, info.num_samples) == ("human", True, len(eps[0]))
+        assert ds.info("demo_1").success is False
+        assert ds.masks["human"] == ["demo_0", "demo_1", "demo_2"]
+    with h5py.File(path, "r") as f:  # what a robomimic reader sees
+        assert f.attrs["format_version"] == FORMAT_VERSION
+        assert f["data"].attrs["total"] == sum(len(e) for e in eps)
+        assert json.loads(f["data"].attrs["env_args"])["env_name"] == "ArmPush-v0"
+        g = f["data/demo_0"]
+        assert g.attrs["num_samples"] == len(eps[0]) and g.attrs["model_file"] == "<mujoco/>"
+        assert {"obs", "next_obs", "actions", "rewards", "dones", "states"} <= set(g)
+        assert f["mask/human"].dtype.kind == "S"  # byte strings, as robomimic writes them
+    assert not sidecar_paths(str(path))  # journals are gone once committed
+
+
+def test_relabel_keeps_executed_actions_and_labels_apart(tmp_path: Path) -> None:
+    rf = RecordingFile(tmp_path / "d.h5")
+    rollout, _ = _record(rf, 0, source="policy")
+    relabel, ep = _record(rf, 1, source="relabel", parent=rollout, labels=True)
+    with Dataset(rf.path) as ds:
+        loaded = ds.episode(relabel)
+        assert loaded.info.parent == rollout and loaded.info.source == "relabel"
+        assert_same(loaded, ep)  # labels and executed actions both exact
+        t = ds.transitions([relabel])
+        has = ~np.isnan(ep.labels).any(axis=1)
+        assert np.array_equal(t.actions[has], ep.labels[has])
+        assert np.array_equal(t.actions[~has], ep.actions[~has])
+        plain = ds.transitions([relabel], use_labels=False)
+        assert np.array_equal(plain.actions, ep.actions)
+        assert ds.mask("policy") == [rollout] and ds.mask("relabel") == [relabel]
+    with pytest.raises(ValueError, match="parent"):
+        rf.begin_episode(source="relabel", parent="demo_99")
+
+
+def test_discard_leaves_no_trace(tmp_path: Path) -> None:
+    rf = RecordingFile(tmp_path / "d.h5")
+    _record(rf, 0)
+    before = Path(rf.path).read_bytes()
+    w = rf.begin_episode(source="human")
+    record(w, synth_episode(0, 1))
+    w.flush()
+    assert len(sidecar_paths(rf.path)) == 1
+    w.discard()
+    assert Path(rf.path).read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["d.h5"]
+    with rf.begin_episode(source="human") as w2:  # leaving the block unfinished discards too
+        record(w2, synth_episode(0, 2), 0, 3)
+    assert sorted(os.listdir(tmp_path)) == ["d.h5"] and rf.demos == ["demo_0"]
+
+
+def test_append_rejects_what_would_break_the_file(tmp_path: Path) -> None:
+    rf = RecordingFile(tmp_path / "d.h5")
+    w = rf.begin_episode(source="human")
+    obs, act, st = {"x": np.zeros(3)}, np.zeros(2), np.zeros(4)
+    w.append(obs, act, 0.0, False, st)
+    with pytest.raises(ValueError, match="obs/x"):
+        w.append({"x": np.zeros(4)}, act, 0.0, False, st)
+    with pytest.raises(ValueError, match="obs keys"):
+        w.append({"y": np.zeros(3)}, act, 0.0, False, st)
+    with pytest.raises(ValueError, match="actions"):
+        w.append(obs, np.array([np.nan, 0.0]), 0.0, False, st)
+    with pytest.raises(ValueError, match="actions"):
+        w.append(obs, 0.5, 0.0, False, st)  # a scalar must not broadcast into (2,)
+    with pytest.raises(ValueError, match="provenance"):
+        w.append(obs, act, 0.0, False, st, provenance=7)
+    with pytest.raises(ValueError, match="next_obs"):
+        w.append(obs, act, 0.0, False, st, next_obs=obs)
+    assert w.num_steps == 1  # rejected steps are not recorded
+    w.append(obs, act, 1.0, True, st, provenance=Provenance.POLICY)
+    name = w.finish(success=True)
+    with pytest.raises(RecordingError, match="finished"):
+        w.append(obs, act, 0.0, False, st)
+    with Dataset(rf.path) as ds:
+        assert ds.episode(name).provenance.tolist() == [0, 1]
+    empty = rf.begin_episode(source="human")
+    with pytest.raises(RecordingError, match="no steps"):
+        empty.finish(success=False)
+    empty.discard()
+    with pytest.raises(ValueError, match="source"):
+        rf.begin_episode(source="alien")
+
+
+def test_steps_reach_the_journal_within_the_flush_interval(tmp_path: Path) -> None:
+    rf = RecordingFile(tmp_path / "d.h5", flush_interval=0.1)
+    w = rf.begin_episode(source="human")
+    ep = synth_episode(0, 0, length=30)
+    record(w, ep, 0, 10)  # then the operator pauses: no more appends
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
+        _, arrays, n = read_sidecar(w.sidecar_path)
+        if n == 10:
+            break
+        time.sleep(0.02)
+    assert n == 10
+    assert arrays["actions"].tobytes() == ep.actions[:10].tobytes()
+    w.discard()
+
+
+def test_edits_leave_other_demos_intact(tmp_path: Path) -> None:
+    rf = RecordingFile(tmp_path / "d.h5")
+    eps = {}
+    for k in range(4):
+        name, eps[name] = _record(rf, k)
+    rf.set_mask("train", ["demo_0", "demo_1", "demo_2"])
+    rf.delete("demo_1")
+    rf.rename("demo_2", "demo_20")
+    rf.trim("demo_3", 5, 15)
+    rf.set_attrs("demo_0", tags=["good", "fast"], notes="nice", success=False)
+    name, eps[name] = _record(rf, 9)
+    assert name == "demo_21"  # names are never reused
+    with Dataset(rf.path) as ds:
+        assert ds.demos == ["demo_0", "demo_3", "demo_20", "demo_21"]
+        assert ds.mask("train") == ["demo_0", "demo_20"]
+        assert ds.mask("human") == ["demo_0", "demo_3", "demo_20", "demo_21"]
+        assert_same(ds.episode("demo_0"), eps["demo_0"])
+        assert_same(ds.episode("demo_20"), eps["demo_2"])
+        assert_same(ds.episode("demo_21"), eps["demo_21"])
+        trimmed = ds.episode("demo_3")
+        assert len(trimmed) == 10
+        assert trimmed.states.tobytes() == eps["demo_3"].states[5:15].tobytes()
+        info = ds.info("demo_0")
+        assert (info.tags, info.notes, info.success) == (["good", "fast"], "nice", False)
+        total = sum(ds.info(d).num_samples for d in ds.demos)
+    with h5py.File(rf.path, "r") as f:
+        assert f["data"].attrs["total"] == total
+    size = os.path.getsize(rf.path)
+    rf.compact()
+    assert os.path.getsize(rf.path) < size  # the deleted demo's space is given back
+    with Dataset(rf.path) as ds:
+        assert_same(ds.episode("demo_0"), eps["demo_0"])
+    with pytest.raises(KeyError):
+        rf.delete("demo_1")
+    with pytest.raises(KeyError):
+        rf.set_mask("valid", ["nope"])
+
+
+def test_read_only_mode_refuses_changes(tmp_path: Path) -> None:
+    path = tmp_path / "d.h5"
+    _record(RecordingFile(path), 0)
+    rf = RecordingFile(path, mode="r")
+    assert rf.demos == ["demo_0"]
+    with pytest.raises(RecordingError, match="read-only"):
+        rf.delete("demo_0")
+    with pytest.raises(RecordingError):
+        rf.begin_episode(source="human")
+    with pytest.raises(RecordingError, match="no such file"):
+        RecordingFile(tmp_path / "missing.h5", mode="r")
+
+
+def test_failed_commit_keeps_steps_for_recover(tmp_path: Path, monkeypatch) -> None:
+    """finish() that cannot write keeps the journal; recover() later commits it with its flag."""
+    from recordings import journal
+
+    rf = RecordingFile(tmp_path / "d.h5")
+    _record(rf, 0)
+    before = Path(rf.path).read_bytes()
+    w = rf.begin_episode(source="human", device="gamepad")
+    ep = synth_episode(0, 1)
+    record(w, ep)
+
+    def full_disk(*a):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(journal.os, "pwrite", full_disk)
+    with pytest.raises(RecordingError, match="disk full"):
+        w.finish(success=True, operator="ann")
+    monkeypatch.undo()
+    assert Path(rf.path).read_bytes() == before  # untouched
+    assert rf.pending_recovery() == 1
+    assert rf.recover() == ["demo_1"]
+    with Dataset(rf.path) as ds:
+        assert_same(ds.episode("demo_1"), ep)
+        info = ds.info("demo_1")
+        assert info.success is True and info.device == "gamepad"
+        assert info.attrs["operator"] == "ann" and info.attrs["recovered"] is True
