@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSlider,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -56,9 +57,20 @@ class Timeline(QWidget):
         self._curves: list[pg.PlotDataItem] = []
         self._plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
 
-        self._back = self._button("⏮", "Step one frame back (Left)", lambda: self._on_step(-1))
-        self._play = self._button("▶", "Play / pause (Space)", self._on_play_clicked)
-        self._fwd = self._button("⏭", "Step one frame forward (Right)", lambda: self._on_step(1))
+        # Style icons, not Unicode transport symbols: those are missing from many fonts.
+        sp = QStyle.StandardPixmap
+        self._icons = {
+            k: self.style().standardIcon(v)
+            for k, v in (
+                ("back", sp.SP_MediaSkipBackward),
+                ("play", sp.SP_MediaPlay),
+                ("pause", sp.SP_MediaPause),
+                ("fwd", sp.SP_MediaSkipForward),
+            )
+        }
+        self._back = self._button("back", "Step one frame back (Left)", lambda: self._on_step(-1))
+        self._play = self._button("play", "Play / pause (Space)", self._on_play_clicked)
+        self._fwd = self._button("fwd", "Step one frame forward (Right)", lambda: self._on_step(1))
         self._slider = QSlider(Qt.Orientation.Horizontal)
         self._slider.setRange(0, 0)
         self._slider.valueChanged.connect(self._on_slider_moved)
@@ -85,9 +97,9 @@ class Timeline(QWidget):
         layout.addWidget(self._plot)
         layout.addLayout(row)
 
-    def _button(self, text: str, tip: str, slot) -> QToolButton:
+    def _button(self, icon: str, tip: str, slot) -> QToolButton:
         b = QToolButton()
-        b.setText(text)
+        b.setIcon(self._icons[icon])
         b.setToolTip(tip)
         b.setMinimumWidth(34)
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -130,7 +142,7 @@ class Timeline(QWidget):
     def set_playing(self, playing: bool) -> None:
         """Show the play or the pause symbol."""
         self._playing = playing
-        self._play.setText("⏸" if playing else "▶")
+        self._play.setIcon(self._icons["pause" if playing else "play"])
 
     def set_speed(self, speed: float) -> None:
         """Select the closest offered speed without emitting ``speed_changed``."""

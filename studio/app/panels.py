@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QStatusBar,
+    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -68,7 +69,7 @@ class SceneToolBar(QToolBar):
         self.record_btn = QPushButton("● Record")
         self.record_btn.setToolTip("Start / stop recording (Space)")
         self.record_btn.clicked.connect(self.record_clicked)
-        self.pause_btn = QPushButton("⏸ Pause")
+        self.pause_btn = QPushButton("Pause")
         self.pause_btn.setCheckable(True)
         self.pause_btn.setToolTip("Pause / resume the simulation (P)")
         self.pause_btn.toggled.connect(self.pause_toggled)
@@ -81,9 +82,12 @@ class SceneToolBar(QToolBar):
         self.speed_combo.activated.connect(
             lambda i: self.speed_chosen.emit(float(self.speed_combo.itemData(i)))
         )
-        self.live_btn = QPushButton("◀ Back to live")
+        self.live_btn = QPushButton("Back to live")
         self.live_btn.setToolTip("Leave playback (Esc)")
         self.live_btn.clicked.connect(self.live_clicked)
+        sp = QStyle.StandardPixmap
+        self.pause_btn.setIcon(self.style().standardIcon(sp.SP_MediaPause))
+        self.live_btn.setIcon(self.style().standardIcon(sp.SP_ArrowBack))
         for w in (self.reset_btn, self.record_btn, self.pause_btn, self.live_btn):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 

@@ -39,8 +39,8 @@ from widgets.viewport import Viewport
 
 DISPLAY_HZ = 60.0
 # Render at most this many pixels and let the viewport scale up: the software renderer's cost
-# grows with the pixel count, and 0.5 MP keeps a frame under ~16 ms on a laptop CPU.
-MAX_RENDER_PIXELS = 800 * 600
+# grows with the pixel count; ~0.4 MP keeps software rendering interactive on a laptop CPU.
+MAX_RENDER_PIXELS = 720 * 540
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self._frames: collections.deque[float] = collections.deque(maxlen=120)
         self._sim_marks: collections.deque[tuple[float, float]] = collections.deque(maxlen=64)
         self._dirty = True
+        self.max_render_pixels = MAX_RENDER_PIXELS
         self.last_action = np.zeros(0)
         self._pad_state: Any = None
         self.gamepad = self._open_gamepad() if gamepad == "auto" else gamepad
@@ -370,6 +371,8 @@ class MainWindow(QMainWindow):
             return None
         state = self.gamepad.poll()
         self._pad_state = state
+        if state.events and state.connected:
+            self.active_device = f"gamepad:{state.name}"  # a button press is using the pad
         for event in state.events:
             # Commands change the episode: run them after the current step, not inside it.
             QTimer.singleShot(0, lambda e=event: self._on_command(e))
@@ -479,7 +482,7 @@ class MainWindow(QMainWindow):
 
     def _on_pause_toggled(self, paused: bool) -> None:
         self.scene.set_paused(paused)
-        self.toolbar.pause_btn.setText("▶ Resume" if paused else "⏸ Pause")
+        self.toolbar.pause_btn.setText("Resume" if paused else "Pause")
         self.viewport.set_banner("Paused" if paused else "", QColor(70, 90, 130))
 
     # ============================================================================= recording
@@ -529,7 +532,7 @@ class MainWindow(QMainWindow):
                 source=str(info.source),
                 num_samples=int(info.num_samples),
                 success=None if info.success is None else bool(info.success),
-                created=str(info.created)[:19].replace("T", " "),
+                created=str(info.created)[5:16].replace("T", " "),  # MM-DD HH:MM (UTC)
                 tags=list(info.tags or []),
                 device=str(info.device or ""),
                 notes=str(info.notes or ""),
@@ -600,7 +603,7 @@ class MainWindow(QMainWindow):
         """Render the scene into the viewport now."""
         ratio = self.viewport.devicePixelRatioF()
         w, h = self.viewport.width() * ratio, self.viewport.height() * ratio
-        scale = min(1.0, (MAX_RENDER_PIXELS / max(w * h, 1)) ** 0.5)
+        scale = min(1.0, (self.max_render_pixels / max(w * h, 1)) ** 0.5)
         frame = self.scene.render(int(w * scale), int(h * scale))
         if self.mode == "live":
             self._update_live_overlay()

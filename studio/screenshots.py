@@ -1,0 +1,153 @@
+"""Save PNGs of the main window in each mode: ``python -m studio.screenshots OUTDIR``.
+
+Drives the real window the way a person would (key presses for driving; the scripted expert
+stands in for a skilled driver to fill the demos panel quickly) and grabs it after each step:
+live arm, live car, recording, the keep/discard prompt, playback with the timeline, the demos
+panel, and the help panel. Run it under a display (``make screenshots`` uses ``xvfb-run``) or with
+``QT_QPA_PLATFORM=offscreen``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from studio.app import MainWindow
+from studio.envs import ARM_PUSH, CAR_OBSTACLE
+from studio.experts import make_expert
+
+
+def _wait(app: QApplication, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.002)
+
+
+def _hold(app: QApplication, window: MainWindow, key: Qt.Key, seconds: float) -> None:
+    QTest.keyPress(window.viewport, key)
+    _wait(app, seconds)
+    QTest.keyRelease(window.viewport, key)
+
+
+def _tap(window: MainWindow, key: Qt.Key) -> None:
+    QTest.keyClick(window.viewport, key)
+
+
+def _record_expert_demo(app: QApplication, window: MainWindow, seed: int) -> None:
+    """Record one demo with the scripted expert driving (fast: steps without waiting)."""
+    expert = make_expert(window.scene.env_id, rng=np.random.default_rng(seed))
+    window.start_recording()
+    expert.reset()
+    scene = window.scene
+    scene.set_paused(True)  # the loop must not step with the keyboard in between
+    while window.recorder.recording:
+        scene.step_once(expert.act(scene.obs))
+    scene.set_paused(False)
+    _wait(app, 0.05)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the screenshots into ``argv[0]`` (default ``screenshots``); returns 0."""
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="studio-shots-"))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(
+        scene=ARM_PUSH, recordings=tmp / "demos.h5", settings=settings, seed=3, gamepad=None
+    )
+    window.resize(1500, 920)
+    window.show()
+    window.activateWindow()
+    _wait(app, 0.5)
+    saved: list[Path] = []
+
+    def shot(name: str) -> None:
+        _wait(app, 0.15)
+        window.render_frame()
+        app.processEvents()
+        path = out / f"{name}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+        print(path, flush=True)
+
+    # 1. Live arm: drive the fingertip right and away with the arrow keys.
+    _hold(app, window, Qt.Key.Key_Right, 0.6)
+    QTest.keyPress(window.viewport, Qt.Key.Key_Up)
+    _wait(app, 0.4)
+    shot("01_live_arm")
+    QTest.keyRelease(window.viewport, Qt.Key.Key_Up)
+
+    # 2. Recording: Space starts a demo from a fresh episode; drive a little.
+    _tap(window, Qt.Key.Key_Space)
+    _hold(app, window, Qt.Key.Key_Left, 0.5)
+    QTest.keyPress(window.viewport, Qt.Key.Key_Up)
+    _wait(app, 0.6)
+    shot("02_recording")
+    QTest.keyRelease(window.viewport, Qt.Key.Key_Up)
+
+    # 3. Stop: the keep/discard prompt.
+    _tap(window, Qt.Key.Key_Space)
+    shot("03_episode_end_prompt")
+    _tap(window, Qt.Key.Key_Backspace)
+
+    # 4. The demos panel with a few expert demos, one renamed and tagged.
+    for seed in range(4):
+        _record_expert_demo(app, window, seed)
+        window.recorder.keep()
+    names = window.recorder.demos
+    window.recorder.rename(names[0], "first_try")
+    window.recorder.set_tags(names[1], ["clean", "fast"])
+    window.dataset_panel.select("first_try")
+    shot("04_demos_panel")
+
+    # 5. Playback with the timeline, paused half-way.
+    window.play_demo(window.recorder.demos[1])
+    window.playback.set_speed(0.5)
+    window.timeline.set_speed(0.5)
+    window.playback.play()
+    _wait(app, 0.8)
+    window.playback.pause()
+    window.playback.seek(window.playback.length // 2)
+    shot("05_playback_timeline")
+
+    # 6. Help panel.
+    window.leave_playback()
+    window.demos_dock.hide()
+    window.help_dock.show()
+    shot("06_help_panel")
+    window.demos_dock.show()
+
+    # 7. Live car, steering left around the obstacle.
+    window.set_scene(CAR_OBSTACLE)
+    _wait(app, 0.3)
+    QTest.keyPress(window.viewport, Qt.Key.Key_Up)
+    _wait(app, 0.7)
+    QTest.keyPress(window.viewport, Qt.Key.Key_Left)
+    _wait(app, 0.4)
+    shot("07_live_car")
+    QTest.keyRelease(window.viewport, Qt.Key.Key_Left)
+    QTest.keyRelease(window.viewport, Qt.Key.Key_Up)
+
+    window.close()
+    print(f"{len(saved)} screenshots in {out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Recording demos from the main window: what was pressed lands in the HDF5 file, or nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from recordings import Dataset
+from studio.experts import make_expert
+
+pytestmark = pytest.mark.gui
+
+
+def _files(folder) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.name != "settings.ini"}
+
+
+def test_recorded_episode_holds_the_pressed_actions(make_window, drive, tmp_path):
+    window = make_window()
+    vp = window.viewport
+    drive.tap(vp, Qt.Key.Key_Space)  # record: a fresh episode starts
+    assert window.recorder.recording
+    drive.hold(vp, Qt.Key.Key_Right, 0.5)
+    drive.wait(0.3)
+    drive.hold(vp, Qt.Key.Key_Up, 0.5)
+    drive.tap(vp, Qt.Key.Key_Space)  # stop: the keep/discard bar appears
+    assert window.recorder.pending and window.end_bar.isVisible()
+    drive.tap(vp, Qt.Key.Key_Return)  # keep
+    assert not window.end_bar.isVisible()
+
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert len(ds.demos) == 1
+        name = ds.demos[0]
+        info, ep = ds.info(name), ds.episode(name)
+    assert info.source == "human" and info.device == "keyboard"
+    assert [r.name for r in window.dataset_panel.rows()] == [name]
+    actions = np.asarray(ep.actions)
+    assert actions.shape[1] == 2 and len(actions) >= 10
+    right = actions[:, 0] > 0.5
+    up = actions[:, 1] > 0.5
+    assert right.any() and up.any()
+    # Right was held first and alone: +x only; Up later: +y only, after every +x step.
+    assert np.all(np.abs(actions[right, 1]) < 1e-6)
+    assert np.argmax(up) > np.argmax(right)
+    assert np.all(actions[up, 0] < 0.5)
+    # The stored states are the ones before each action: frame 0 is the fresh reset.
+    assert np.asarray(ep.states).shape[0] == len(actions)
+
+
+def test_discard_leaves_no_trace(make_window, drive, tmp_path):
+    window = make_window()
+    before = _files(tmp_path)
+    drive.tap(window.viewport, Qt.Key.Key_Space)
+    drive.hold(window.viewport, Qt.Key.Key_Left, 0.6)  # > flush interval: steps hit the disk
+    drive.tap(window.viewport, Qt.Key.Key_Backspace)
+    assert not window.recorder.recording and not window.recorder.pending
+    drive.wait(0.1)
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert ds.demos == []
+    assert _files(tmp_path) == before, "no journal or sidecar left behind"
+    assert window.dataset_panel.rows() == []
+
+
+def test_success_ends_the_episode_and_keep_is_the_default(make_window, drive, tmp_path):
+    window = make_window()
+    drive.tap(window.viewport, Qt.Key.Key_Space)
+    scene = window.scene
+    scene.set_paused(True)  # the scripted expert drives instead of the keys
+    expert = make_expert(scene.env_id, rng=np.random.default_rng(0))
+    expert.reset()
+    for _ in range(scene.env.max_episode_steps):
+        scene.step_once(expert.act(scene.obs))
+        if not window.recorder.recording:
+            break
+    assert window.recorder.pending and window.recorder.pending_success
+    assert "success" in window.end_bar._label.text()
+    # Moving on (a new recording) keeps the pending episode.
+    scene.set_paused(False)
+    drive.tap(window.viewport, Qt.Key.Key_Space)
+    drive.tap(window.viewport, Qt.Key.Key_Backspace)
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert len(ds.demos) == 1
+        assert ds.info(ds.demos[0]).success is True
+
+
+def test_closing_while_recording_commits_the_episode(make_window, drive, tmp_path):
+    window = make_window()
+    drive.tap(window.viewport, Qt.Key.Key_Space)
+    drive.hold(window.viewport, Qt.Key.Key_D, 0.4)
+    steps = window.recorder.steps
+    assert steps > 0
+    window.close()
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert len(ds.demos) == 1
+        assert ds.info(ds.demos[0]).num_samples == steps
+
+
+def test_demos_panel_renames_tags_and_deletes(make_window, drive, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    window = make_window()
+    for _ in range(2):
+        drive.tap(window.viewport, Qt.Key.Key_Space)
+        drive.hold(window.viewport, Qt.Key.Key_Right, 0.2)
+        drive.tap(window.viewport, Qt.Key.Key_Space)
+        drive.tap(window.viewport, Qt.Key.Key_Return)
+    panel = window.dataset_panel
+    names = [r.name for r in panel.rows()]
+    assert len(names) == 2
+
+    panel.select(names[0])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("pushed_left", True))
+    panel._rename_btn.click()
+    assert "pushed_left" in [r.name for r in panel.rows()]
+
+    panel.select("pushed_left")
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("good, slow", True))
+    panel._tag_btn.click()
+    row = next(r for r in panel.rows() if r.name == "pushed_left")
+    assert row.tags == ["good", "slow"]
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    panel._delete_btn.click()
+    assert [r.name for r in panel.rows()] == [names[1]]
+    assert window.recorder.demos == [names[1]]
+
+
+def test_settings_remember_file_scene_and_speed(make_window, tmp_path, settings_path):
+    window = make_window(scene="ImitationStudio/CarObstacle-v0", recordings=tmp_path / "car.h5")
+    window.set_speed(0.5)
+    window.close()
+    settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
+    again = make_window(settings=settings, scene=None, recordings=None)
+    assert again.scene.env_id == "ImitationStudio/CarObstacle-v0"
+    assert again.recorder.path is not None and again.recorder.path.name == "car.h5"
+    assert again.scene.speed == pytest.approx(0.5)
