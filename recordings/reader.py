@@ -123,6 +123,21 @@ class Dataset:
         g = self._group(name)
         return demo_info_from_attrs(name, g.attrs, g["actions"].shape[0])
 
+    def fields(self, name: str) -> dict[str, tuple[tuple[int, ...], str]]:
+        """Per-step shape and dtype of each field of a demo: ``{"actions": ((2,), "float32")}``.
+
+        Reads metadata only.
+        """
+        g = self._group(name)
+        out = {}
+        for key in ("obs", "next_obs"):
+            for k, ds in g.get(key, {}).items():
+                out[f"{key}/{k}"] = (tuple(ds.shape[1:]), str(ds.dtype))
+        for k in ("actions", "rewards", "dones", "states", "provenance", "labels"):
+            if k in g:
+                out[k] = (tuple(g[k].shape[1:]), str(g[k].dtype))
+        return out
+
     @property
     def masks(self) -> dict[str, list[str]]:
         """Every mask (filter key) with its demo names."""

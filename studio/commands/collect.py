@@ -1,0 +1,111 @@
+"""Record scripted-expert demonstrations into an HDF5 recordings file.
+
+Runs the scene's scripted expert for N episodes and records every step through the same writer
+the studio uses (source "scripted", provenance SCRIPTED), appending to --out if it exists.
+Exit status: 0 when N demos were saved, 1 when --only-success gave up first, 2 on a bad
+--env / --expert or an unwritable file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the collect options to ``parser``."""
+    parser.add_argument("--env", required=True, help="scene id, e.g. ImitationStudio/ArmPush-v0")
+    parser.add_argument(
+        "--expert", default="scripted", choices=["scripted"], help="who drives (default scripted)"
+    )
+    parser.add_argument("--episodes", type=int, default=10, help="demos to save (default 10)")
+    parser.add_argument("--out", required=True, help="recordings file to create or append to")
+    parser.add_argument("--seed", type=int, default=0, help="episode i resets with seed+i")
+    parser.add_argument(
+        "--only-success", action="store_true", help="discard failed episodes and keep going"
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=None,
+        help="with --only-success, give up after this many episodes (default 5 x --episodes)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Collect the demos; returns the exit status."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from recordings import Provenance, RecordingError, RecordingFile
+    from studio.envs import make_env
+    from studio.experts import make_expert
+
+    if args.episodes < 1:
+        print("collect: --episodes must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        env = make_env(args.env)
+        expert = make_expert(args.env, rng=np.random.default_rng(args.seed))
+    except ValueError as exc:
+        print(f"collect: {exc}", file=sys.stderr)
+        return 2
+    limit = args.max_attempts or (5 * args.episodes if args.only_success else args.episodes)
+    saved, attempts, successes = [], 0, 0
+    writer = None
+    try:
+        rf = RecordingFile(args.out)
+        rf.set_env(env.env_args(), env.model_xml)
+        dtype = env.action_space.dtype
+        with tqdm(total=args.episodes, unit="demo", disable=args.no_progress) as bar:
+            while len(saved) < args.episodes and attempts < limit:
+                seed = args.seed + attempts
+                attempts += 1
+                obs, info = env.reset(seed=seed)
+                expert.reset()
+                writer = rf.begin_episode(
+                    source="scripted", device=f"expert:{expert.name}", attrs={"seed": seed}
+                )
+                done, success = False, False
+                while not done:
+                    state = env.get_state()  # before the step: the state `obs` was taken in
+                    # Record exactly what is executed (the env's action dtype, float32).
+                    action = np.asarray(expert.act(obs), dtype=dtype)
+                    next_obs, reward, terminated, truncated, info = env.step(action)
+                    done = bool(terminated or truncated)
+                    writer.append(
+                        env.split_obs(obs),
+                        action,
+                        float(reward),
+                        done,
+                        state,
+                        next_obs=env.split_obs(next_obs),
+                        provenance=Provenance.SCRIPTED,
+                    )
+                    obs = next_obs
+                success = bool(info.get("is_success", False))
+                successes += success
+                if args.only_success and not success:
+                    writer.discard()
+                else:
+                    saved.append(writer.finish(success=success))
+                    bar.update(1)
+                writer = None
+                bar.set_postfix(success=f"{successes}/{attempts}")
+    except RecordingError as exc:
+        print(f"collect: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ncollect: interrupted; {len(saved)} demos saved", file=sys.stderr)
+        return 130
+    finally:
+        if writer is not None:
+            writer.discard()
+        env.close()
+    rate = successes / max(attempts, 1)
+    print(f"Saved {len(saved)} demos to {args.out} ({attempts} episodes, success rate {rate:.0%})")
+    if len(saved) < args.episodes:
+        print(f"collect: gave up after {attempts} episodes", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,151 @@
+"""Summarise and validate a recordings file (like robomimic's get_dataset_info.py).
+
+Prints demos, steps, sources, success rate, action ranges, observation keys and shapes, masks
+and every validation problem. Reads every demo once to find NaN/inf. Exit status: 0 when the
+file is valid, 1 when some demos have problems (listed), 2 when the file cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the inspect options to ``parser``."""
+    parser.add_argument("path", help="recordings file (.h5 / .hdf5)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--verbose", "-v", action="store_true", help="list every demo")
+
+
+def summarise(path: str) -> dict[str, Any]:
+    """Read ``path`` (leniently) and return the summary that ``inspect`` prints.
+
+    Raises:
+        RecordingError: the file cannot be opened at all (not HDF5, truncated, future version).
+    """
+    import numpy as np
+
+    from recordings import SOURCES, Dataset, RecordingFile, ValidationError
+
+    with Dataset(path, lenient=True) as ds:
+        problems = list(ds.problems)
+        lengths, sources, success, demos = [], {}, [], []
+        lo = hi = None
+        for name in ds.demos:
+            info = ds.info(name)
+            try:
+                actions = ds.episode(name).actions  # reads the demo: finds NaN/inf too
+            except ValidationError as exc:
+                problems.append(f"{exc} (skipped)")
+                continue
+            lengths.append(info.num_samples)
+            sources[info.source] = sources.get(info.source, 0) + 1
+            if info.success is not None:
+                success.append(info.success)
+            if len(actions):
+                lo = actions.min(0) if lo is None else np.minimum(lo, actions.min(0))
+                hi = actions.max(0) if hi is None else np.maximum(hi, actions.max(0))
+            demos.append(
+                {"name": name, "steps": info.num_samples, "source": info.source,
+                 "success": info.success, "tags": info.tags}
+            )  # fmt: skip
+        fields = ds.fields(ds.demos[0]) if ds.demos else {}  # shapes only; no data read
+        obs = {k: [list(fields[f"obs/{k}"][0]), fields[f"obs/{k}"][1]] for k in ds.obs_keys}
+        states = [list(fields["states"][0]), fields["states"][1]] if "states" in fields else None
+        order = {s: i for i, s in enumerate(SOURCES)}
+        sources = dict(sorted(sources.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
+        summary = {
+            "path": path,
+            "size_bytes": os.path.getsize(path),
+            "format_version": ds.version,
+            "env_args": ds.env_args,
+            "demos": len(lengths),
+            "steps": int(sum(lengths)),
+            "steps_per_demo": (
+                {"mean": float(np.mean(lengths)), "min": min(lengths), "max": max(lengths)}
+                if lengths
+                else None
+            ),
+            "sources": sources,
+            "success_rate": float(np.mean(success)) if success else None,
+            "with_success_flag": len(success),
+            "action_min": None if lo is None else lo.tolist(),
+            "action_max": None if hi is None else hi.tolist(),
+            "obs": obs,
+            "states": states,
+            "masks": {k: len(v) for k, v in ds.masks.items()},
+            "problems": problems,
+            "demo_list": demos,
+        }
+    try:
+        summary["pending_recovery"] = RecordingFile(path, mode="r").pending_recovery()
+    except Exception:  # a summary extra, never a reason to fail
+        summary["pending_recovery"] = 0
+    return summary
+
+
+def _fmt(values: list[float] | None) -> str:
+    return "-" if values is None else "[" + ", ".join(f"{v:+.3f}" for v in values) + "]"
+
+
+def _print(s: dict[str, Any], verbose: bool) -> None:
+    size = s["size_bytes"] / 1e6
+    print(f"File: {s['path']}  ({size:.1f} MB, format_version {s['format_version']})")
+    print(f"Environment: {json.dumps(s['env_args'])}")
+    per = s["steps_per_demo"]
+    span = (
+        f"  (per demo: mean {per['mean']:.1f}, min {per['min']}, max {per['max']})" if per else ""
+    )
+    print(f"Demos: {s['demos']}   steps: {s['steps']}{span}")
+    print("Sources: " + (", ".join(f"{k} {v}" for k, v in s["sources"].items()) or "-"))
+    rate = s["success_rate"]
+    print(
+        f"Success rate: {rate:.1%} of {s['with_success_flag']} flagged demos"
+        if rate is not None
+        else "Success rate: - (no success flags)"
+    )
+    print(f"Actions: min {_fmt(s['action_min'])}\n         max {_fmt(s['action_max'])}")
+    print("Observations:")
+    for key, (shape, dtype) in s["obs"].items():
+        print(f"  {key:<24} {tuple(shape)} {dtype}")
+    if s["states"]:
+        print(f"States: {tuple(s['states'][0])} {s['states'][1]}")
+    print("Masks (filter keys):")
+    for key, count in s["masks"].items():
+        print(f"  {key:<24} {count} demos")
+    if verbose:
+        print("Demo list:")
+        for d in s["demo_list"]:
+            print(
+                f"  {d['name']:<12} {d['steps']:>6} steps  {d['source']:<9} success={d['success']}"
+            )
+    if s["pending_recovery"]:
+        print(f"In progress: {s['pending_recovery']} crashed episode(s) await recover()")
+    if s["problems"]:
+        print(f"Problems ({len(s['problems'])}):")
+        for p in s["problems"]:
+            print(f"  {p}")
+    else:
+        print("Validation: no problems")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the summary; returns the exit status."""
+    from recordings import RecordingError
+
+    try:
+        summary = summarise(args.path)
+    except RecordingError as exc:
+        if args.json:
+            print(json.dumps({"path": args.path, "error": str(exc)}))
+        print(f"inspect: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        _print(summary, args.verbose)
+    return 1 if summary["problems"] else 0
