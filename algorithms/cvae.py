@@ -36,7 +36,7 @@ Z_MODES = ("zero", "sample", "episode")
 class CVAEConfig(TrainConfig):
     """Conditional-VAE settings (plus the shared training settings)."""
 
-    latent_dim: int = setting(4, "size of the latent z")
+    latent_dim: int = setting(2, "size of the latent z (a few dims suffice for a few modes)")
     beta: float = setting(0.1, "weight of the KL term (1 = the plain ELBO)")
     z_mode: str = setting(
         "episode",

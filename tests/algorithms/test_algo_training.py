@@ -1,0 +1,151 @@
+"""Training API behaviour: generator protocol, devices, divergence, splits and windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from algo_helpers import linear_demos, run_all, small_config
+
+import algorithms
+from algorithms import bc
+from algorithms.data import split_demos, window_indices
+
+
+def test_train_generator_yields_floats_and_returns_policy(tiny_data):
+    gen = algorithms.train(small_config("bc"), tiny_data, device="cpu", rng=0)
+    seen = []
+    while True:
+        try:
+            seen.append(next(gen))
+        except StopIteration as stop:
+            policy = stop.value
+            break
+    assert [m["step"] for m in seen] == [10.0, 20.0]
+    keys = {"step", "epoch", "loss", "val_loss", "lr", "grad_norm", "samples_per_s"}
+    assert keys <= seen[0].keys()
+    assert isinstance(policy, algorithms.Policy)
+
+
+def test_caller_can_stop_and_take_the_policy(tiny_data, tmp_path):
+    trainer = algorithms.Trainer(
+        small_config("cvae", steps=1000), tiny_data, device="cpu", rng=0, log_every=5
+    )
+    for metrics in trainer.run():
+        assert "loss_kl" in metrics and "loss_recon" in metrics
+        break
+    assert trainer.step == 5
+    policy = trainer.policy()
+    assert policy.lineage["steps"] == 5
+    algorithms.load_policy(trainer.save(tmp_path / "ck.pt"))
+
+
+def test_device_errors():
+    assert algorithms.resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        algorithms.resolve_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no usable CUDA"):
+            algorithms.resolve_device("cuda")
+        with pytest.raises(ValueError, match="no usable CUDA"):
+            algorithms.Trainer(small_config("bc"), linear_demos(), device="cuda", rng=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_trains_on_cuda(tiny_data):
+    trainer = algorithms.Trainer(small_config("bc"), tiny_data, device="cuda", rng=0)
+    run_all(trainer)
+    assert trainer.policy().act(tiny_data.obs[0]).shape == (2,)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_data, tmp_path, monkeypatch):
+    path = tmp_path / "ck.pt"
+    cfg = small_config("bc", steps=100, log_every=10)
+    trainer = algorithms.Trainer(cfg, tiny_data, device="cpu", rng=0, checkpoint_path=path)
+    real_loss = bc.BC.loss
+    calls = {"n": 0}
+
+    def poisoned(self, *args, **kwargs):
+        calls["n"] += 1
+        loss, parts = real_loss(self, *args, **kwargs)
+        return (loss * float("nan") if calls["n"] > 25 else loss), parts
+
+    monkeypatch.setattr(bc.BC, "loss", poisoned)
+    seen = []
+    with pytest.raises(algorithms.TrainingDiverged, match="training loss is nan near step 30"):
+        for metrics in trainer.run():
+            seen.append(metrics["step"])
+    assert seen == [10.0, 20.0]
+    kept = algorithms.load_policy(path)
+    assert kept.lineage["steps"] == 20
+    weights = trainer.policy().state_dict()
+    assert all(torch.isfinite(w).all() for w in weights.values())
+    for key, value in kept.state_dict().items():
+        assert torch.equal(value, weights[key])
+
+
+def test_single_thread_setting(tiny_data):
+    before = torch.get_num_threads()
+    try:
+        run_all(
+            algorithms.Trainer(small_config("bc"), tiny_data, device="cpu", rng=0, num_threads=1)
+        )
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_split_is_by_demo_and_seeded(tiny_data):
+    train, val = split_demos(tiny_data, 0.34, np.random.default_rng(0))
+    assert len(val) == 2 and len(train) == 4 and not set(train) & set(val)
+    assert (train, val) == split_demos(tiny_data, 0.34, np.random.default_rng(0))
+    tiny_data.val_demos = ["demo_5"]
+    assert split_demos(tiny_data, 0.34, np.random.default_rng(0)) == (
+        ["demo_0", "demo_1", "demo_2", "demo_3", "demo_4"],
+        ["demo_5"],
+    )
+
+
+def test_no_validation_split_omits_val_loss(tiny_data):
+    metrics = run_all(
+        algorithms.Trainer(small_config("bc", val_fraction=0.0), tiny_data, device="cpu", rng=0)
+    )
+    assert "val_loss" not in metrics[-1]
+
+
+def test_windows_stay_inside_their_demo():
+    episode = np.array([0, 0, 0, 1, 1])
+    w = window_indices(episode, history=2, chunk=3)
+    np.testing.assert_array_equal(w["hist"], [[0, 0], [0, 1], [1, 2], [3, 3], [3, 4]])
+    np.testing.assert_array_equal(
+        w["chunk"], [[0, 1, 2], [1, 2, 2], [2, 2, 2], [3, 4, 4], [4, 4, 4]]
+    )
+    np.testing.assert_array_equal(w["chunk_mask"][1], [True, True, False])
+
+
+def test_demo_data_validation():
+    with pytest.raises(ValueError, match="NaN"):
+        algorithms.DemoData.from_arrays(np.full((3, 2), np.nan), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="contiguous"):
+        algorithms.DemoData.from_arrays(np.zeros((3, 2)), np.zeros((3, 1)), np.array([0, 1, 0]))
+
+
+def test_temporal_ensembling_averages_overlapping_chunks(tiny_data):
+    cfg = small_config("cvae", chunk_size=3, z_mode="zero", ensemble_decay=0.0)
+    policy = algorithms.Trainer(cfg, tiny_data, device="cpu", rng=0).policy()
+    obs = tiny_data.obs[:3]
+    chunks = []
+    net = policy.net
+    for o in obs:
+        x = ((torch.from_numpy(o) - net.obs_mean) / net.obs_std)[None, None]
+        with torch.no_grad():
+            chunks.append(net.net.predict(x, episode_state={})[0] * net.act_std + net.act_mean)
+    policy.reset()
+    acts = [policy.act(o) for o in obs]
+    expected = (chunks[0][2] + chunks[1][1] + chunks[2][0]) / 3  # all three cover step 2
+    np.testing.assert_allclose(acts[2], expected.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(acts[0], chunks[0][0].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_warm_up_runs():
+    algorithms.warm_up()
