@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,3 +42,32 @@ def small_config(name: str, **overrides: Any) -> Any:
 def run_all(trainer: algorithms.Trainer) -> list[dict[str, float]]:
     """Run a trainer to the end; its metrics."""
     return list(trainer.run())
+
+
+def write_recordings(
+    path: Path, data: algorithms.DemoData, *, valid: list[str] | None = None
+) -> Path:
+    """Write ``data`` as a real recordings file: obs parts "pos" (first 2 cols) and "rest"."""
+    from recordings import Provenance, RecordingFile
+
+    rf = RecordingFile(path)
+    try:
+        rf.set_env({"env_name": "Toy-v0", "type": 4, "env_kwargs": {}}, "<mujoco/>")
+        for e in range(len(data.demo_names)):
+            rows = np.flatnonzero(data.episode_index == e)
+            writer = rf.begin_episode(source="scripted", device="test")
+            for j, i in enumerate(rows):
+                writer.append(
+                    {"pos": data.obs[i, :2], "rest": data.obs[i, 2:]},
+                    data.actions[i],
+                    0.0,
+                    j == len(rows) - 1,
+                    np.zeros(1),
+                    provenance=Provenance.SCRIPTED,
+                )
+            writer.finish(success=True)
+        if valid is not None:
+            rf.set_mask("valid", valid)
+    finally:
+        rf.close()
+    return path

@@ -5,15 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from algo_helpers import run_all, small_config
+from algo_helpers import linear_demos, run_all, small_config, write_recordings
 
 import algorithms
 
 
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory):
+    """A real recordings file with 4 tiny demos, demo_3 in the "valid" mask."""
+    path = tmp_path_factory.mktemp("rec") / "tiny.h5"
+    return write_recordings(path, linear_demos(n_demos=4, steps=12), valid=["demo_3"])
+
+
 @pytest.mark.parametrize("name", algorithms.names())
-def test_train_save_reload_identical(name, tiny_data, tmp_path):
+def test_train_save_reload_identical(name, tiny_file, tmp_path):
     cfg = algorithms.make_config(name, {"steps": 5, "log_every": 5})  # default networks
-    trainer = algorithms.Trainer(cfg, tiny_data, device="cpu", rng=0)
+    trainer = algorithms.Trainer(cfg, tiny_file, device="cpu", rng=0)
+    tiny_data = algorithms.as_demo_data(tiny_file)
+    assert tiny_data.obs_keys == ["pos", "rest"]
     metrics = run_all(trainer)
     assert metrics[-1]["step"] == 5
     assert all(isinstance(v, float) for m in metrics for v in m.values())
@@ -67,6 +76,21 @@ def test_lineage_in_checkpoint(tiny_data, tmp_path):
     assert sorted(lineage["train_demos"] + lineage["val_demos"]) == sorted(tiny_data.demo_names)
     assert len(lineage["val_demos"]) == 1  # 10% of 6 demos, at least one
     assert "imitation-studio" in lineage["code_version"]
+
+
+def test_lineage_from_recordings_file(tiny_file, tmp_path):
+    import recordings
+
+    trainer = algorithms.Trainer(small_config("bc"), recordings.Dataset(tiny_file), rng=0)
+    run_all(trainer)
+    lineage = algorithms.load_policy(trainer.save(tmp_path / "ck.pt")).lineage
+    assert lineage["dataset_path"] == str(tiny_file.resolve())
+    assert lineage["dataset_sha256"] == algorithms.data.file_sha256(tiny_file)
+    assert lineage["env_name"] == "Toy-v0"
+    assert lineage["val_demos"] == ["demo_3"]  # the file's "valid" mask
+    assert lineage["train_demos"] == ["demo_0", "demo_1", "demo_2"]
+    assert lineage["obs_keys"] == ["pos", "rest"]
+    assert lineage["obs_slices"] == {"pos": [0, 2], "rest": [2, 3]}
 
 
 def test_policy_rejects_wrong_obs_shape(tiny_data):
