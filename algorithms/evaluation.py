@@ -2,8 +2,9 @@
 
 The caller passes an env factory ``make_env(seed) -> gymnasium.Env`` so that ``algorithms/`` never
 imports the studio. Episodes run ``num_envs`` at a time in lock-step (one batched ``act`` call per
-step, no subprocesses), each env reset with its own seed ``seed + episode``, so results do not
-depend on ``num_envs``.
+step, no subprocesses), each env reset with its own seed ``seed + episode``, so the episodes do
+not depend on ``num_envs`` (up to float rounding of batched matrix products, which a closed loop
+can amplify).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class EvalResult:
         if self.collision_rate is not None:
             text += f", collisions {self.collision_rate:.0%}"
         if self.normalized_score is not None:
-            text += f", expert-normalised score {self.normalized_score:.2f}"
+            text += f", expert-normalised score {self.normalized_score:.1f}"
         return text
 
 
@@ -72,6 +73,21 @@ def _policy_reset(policy: Actor, seed: int) -> None:
         policy.reset(seed=seed)  # type: ignore[call-arg]  # Policy reseeds its sampler
     except TypeError:
         policy.reset()
+
+
+def obs_columns(policy: Any, env: Any) -> np.ndarray | None:
+    """Columns of the env's flat obs that make the policy's input, or ``None`` if identical.
+
+    A policy trained on some of the recorded parts (``policy.obs_keys``) reads them from an env
+    that names its parts (``env.obs_parts``, name -> slice) in the policy's order.
+    """
+    keys, parts = getattr(policy, "obs_keys", None), getattr(env, "obs_parts", None)
+    if not keys or not parts or list(keys) == list(parts):
+        return None
+    missing = [k for k in keys if k not in parts]
+    if missing:
+        raise ValueError(f"the env has no observation part(s) {missing}; it has {list(parts)}")
+    return np.concatenate([np.arange(parts[k].start, parts[k].stop) for k in keys])
 
 
 def evaluate(
@@ -94,15 +110,17 @@ def evaluate(
         episodes: number of episodes; episode ``i`` resets with ``seed + i``.
         seed: base seed (the policy's sampler is reseeded from it too).
         expert_return: mean return of the expert; gives
-            ``normalized_score = (R - random_return) / (expert_return - random_return)``.
+            ``normalized_score = 100 * (R - random_return) / (expert_return - random_return)``.
         random_return: return of a trivial policy for that score (default 0).
         max_steps: cut episodes at this many steps (the env's own truncation still applies).
         num_envs: episodes run side by side with one batched ``act`` per step.
         batched: ``False`` calls ``act`` on single observations (for actors that only take
             ``(D,)``, like scripted experts); forces ``num_envs = 1``.
 
-    Actions are clipped to the env's action space. ``info["is_success"]`` marks success (true at
-    any step); ``info["collision"]``, when present, gives the collision rate.
+    The policy gets the env's observation parts named by ``policy.obs_keys``, in that order
+    (:func:`obs_columns`). Actions are clipped to the env's action space.
+    ``info["is_success"]`` marks success (true at any step); ``info["collision"]``, when
+    present, gives the collision rate.
     """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
@@ -113,6 +131,7 @@ def evaluate(
     try:
         space = envs[0].action_space
         low, high = np.asarray(space.low), np.asarray(space.high)
+        cols = obs_columns(policy, envs[0])
         for first in range(0, episodes, num_envs):
             ids = list(range(first, min(first + num_envs, episodes)))
             _policy_reset(policy, seed + first)
@@ -121,10 +140,11 @@ def evaluate(
             ret, length = np.zeros(n), np.zeros(n, dtype=int)
             success, collision, done = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
             while not done.all():
+                x = obs if cols is None else obs[:, cols]  # (n, D) -> policy's (n, D')
                 if batched:
-                    actions = np.asarray(policy.act(obs.astype(np.float32)))  # (n, A)
+                    actions = np.asarray(policy.act(x.astype(np.float32)))  # (n, A)
                 else:
-                    actions = np.asarray(policy.act(obs[0]))[None]
+                    actions = np.asarray(policy.act(x[0]))[None]
                 for j in np.flatnonzero(~done):
                     a = np.clip(actions[j], low, high).astype(space.dtype)
                     o, r, term, trunc, info = envs[j].step(a)
@@ -153,7 +173,7 @@ def evaluate(
     rets = np.array([r.ret for r in records])
     score = None
     if expert_return is not None and expert_return != random_return:
-        score = float((rets.mean() - random_return) / (expert_return - random_return))
+        score = float(100 * (rets.mean() - random_return) / (expert_return - random_return))
     return EvalResult(
         episodes=len(records),
         success_rate=float(np.mean([r.success for r in records])),
