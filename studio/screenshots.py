@@ -68,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="studio-shots-"))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(
-        scene=ARM_PUSH, recordings=tmp / "demos.h5", settings=settings, seed=3, gamepad=None
-    )
+    window = MainWindow(scene=ARM_PUSH, recordings=tmp / "demos.h5", settings=settings, seed=3)
     window.resize(1500, 920)
     window.show()
     window.activateWindow()

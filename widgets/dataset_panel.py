@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-COLUMNS = ("Name", "Source", "Steps", "Success", "Created", "Tags")
+COLUMNS = ("Name", "Steps", "Success", "Source", "Created (UTC)", "Tags")
 
 
 @dataclass
@@ -113,17 +113,17 @@ class DatasetPanel(QWidget):
             ok = {True: "✓", False: "✗", None: "–"}[row.success]
             values = (
                 row.name,
-                row.source + (f" ({row.device})" if row.device else ""),
                 str(row.num_samples),
                 ok,
+                row.source + (f" · {row.device}" if row.device else ""),
                 row.created,
                 ", ".join(row.tags),
             )
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
-                if c in (2, 3):
+                if c in (1, 2):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if c == 3 and row.success is not None:
+                if c == 2 and row.success is not None:
                     item.setForeground(QColor("#3cb371" if row.success else "#e0603c"))
                 if row.notes:
                     item.setToolTip(row.notes)

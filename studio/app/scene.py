@@ -50,6 +50,7 @@ class SimClock:
         self.max_catch_up = max_catch_up
         self._debt = 0.0
         self._last: float | None = None
+        self.dropped = 0.0  # simulated seconds skipped by the catch-up cap since creation
 
     def restart(self, now: float | None = None) -> None:
         """Forget the accumulated time (after a pause, a reset or a speed change)."""
@@ -67,6 +68,7 @@ class SimClock:
         n = int(self._debt / self.control_dt + 1e-9)
         self._debt -= n * self.control_dt
         if n > self.max_catch_up:
+            self.dropped += (n - self.max_catch_up) * self.control_dt + self._debt
             n, self._debt = self.max_catch_up, 0.0
         return n
 
@@ -114,6 +116,7 @@ class LiveScene(QObject):
         self.camera = self.env.make_camera()
         self._renderer: mujoco.Renderer | None = None
         self._render_size = (0, 0)
+        self.shadows = True
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_tick)
@@ -217,6 +220,8 @@ class LiveScene(QObject):
                 self._renderer.close()
             self._renderer = mujoco.Renderer(self.env.model, height, width)
             self._render_size = (width, height)
+        # Shadows double the cost of a frame on software GL; the View menu turns them off.
+        self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = int(self.shadows)
         self._renderer.update_scene(self.env.data, self.camera)
         return self._renderer.render()
 
@@ -237,7 +242,7 @@ class LiveScene(QObject):
 
     def zoom(self, steps: float) -> None:
         """Dolly in (positive) or out by wheel notches."""
-        self._move(mujoco.mjtMouse.mjMOUSE_ZOOM, 0.0, -0.05 * steps * 100, 100)
+        self._move(mujoco.mjtMouse.mjMOUSE_ZOOM, 0.0, 0.05 * steps * 100, 100)
 
     def reset_camera(self) -> None:
         """Back to the scene's default camera."""
@@ -245,14 +250,17 @@ class LiveScene(QObject):
         self.state_changed.emit()
 
     def _move(self, action: mujoco.mjtMouse, dx: float, dy: float, height: int) -> None:
-        if self._renderer is None:
-            self.render(320, 240)  # the scene is needed for the camera frame
-        assert self._renderer is not None
         # Same convention as MuJoCo's viewer: displacements relative to the viewport height.
         h = max(height, 1)
-        mujoco.mjv_moveCamera(
-            self.env.model, action, dx / h, dy / h, self._renderer.scene, self.camera
-        )
+        try:  # MuJoCo >= 4: the camera frame comes from the camera itself
+            mujoco.mjv_moveCamera(self.env.model, int(action), dx / h, dy / h, self.camera)
+        except TypeError:  # MuJoCo 3.x also takes the scene
+            if self._renderer is None:
+                self.render(320, 240)
+            assert self._renderer is not None
+            mujoco.mjv_moveCamera(
+                self.env.model, int(action), dx / h, dy / h, self._renderer.scene, self.camera
+            )
         self.state_changed.emit()
 
     def close(self) -> None:

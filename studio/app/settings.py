@@ -54,6 +54,15 @@ class AppSettings:
     def speed(self, value: float) -> None:
         self.qsettings.setValue("scene/speed", float(value))
 
+    @property
+    def shadows(self) -> bool:
+        """Render shadows (off is about twice as fast on software GL)."""
+        return str(self._get("view/shadows", "true")).lower() == "true"
+
+    @shadows.setter
+    def shadows(self, value: bool) -> None:
+        self.qsettings.setValue("view/shadows", "true" if value else "false")
+
     def bindings(self, env_id: str) -> dict[str, Any] | None:
         """Saved key bindings of a scene (``KeyBindings.to_dict()``), or None."""
         raw = self._get(f"bindings/{env_id.replace('/', '_')}")

@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setMinimumWidth(380)
+        dock.setMinimumWidth(440)
         return dock
 
     def _open_gamepad(self) -> Any:
@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
 
     def _make_scene(self, env_id: str) -> LiveScene:
         scene = LiveScene(env_id, self._next_action, seed=self._seed, parent=self)
+        scene.shadows = self.settings.shadows
         scene.stepped.connect(self._on_stepped)
         scene.episode_finished.connect(self._on_episode_finished)
         scene.state_changed.connect(self._on_state_changed)
@@ -196,6 +197,12 @@ class MainWindow(QMainWindow):
         self._add_action(scene_menu, "&Reset episode", lambda: self._on_command("reset"))
         self._add_action(scene_menu, "Reset &camera", lambda: self._on_command("camera_reset"))
         view_menu = self.menuBar().addMenu("&View")
+        self.shadows_action = self._add_action(
+            view_menu, "&Shadows (slower on software GL)", self._on_shadows_toggled
+        )
+        self.shadows_action.setCheckable(True)
+        self.shadows_action.setChecked(self.settings.shadows)
+        view_menu.addSeparator()
         view_menu.addAction(self.demos_dock.toggleViewAction())
         view_menu.addAction(self.help_dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
@@ -296,6 +303,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Recordings", f"Could not open {path}:\n{exc}")
             return
         self.settings.last_file = str(Path(path).resolve())
+        self.setWindowTitle(f"Imitation Studio — {Path(path).name}")
         args = self.recorder.file_env_args()
         if args and args.get("env_name") and args["env_name"] != self.scene.env_id:
             self.set_scene(args["env_name"])  # a file holds demos of one scene
@@ -421,6 +429,8 @@ class MainWindow(QMainWindow):
             reason = "failed"
         if self.recorder.recording:
             self.recorder.stop(reason, success)
+            color = QColor(40, 150, 80) if success else QColor(190, 110, 30)
+            self.viewport.set_banner(reason.capitalize(), color)
         else:
             color = QColor(40, 150, 80) if success else QColor(190, 110, 30)
             self.viewport.set_banner(reason.capitalize(), color)
@@ -480,6 +490,11 @@ class MainWindow(QMainWindow):
             if visible:
                 self.help_dock.raise_()
 
+    def _on_shadows_toggled(self) -> None:
+        self.settings.shadows = self.shadows_action.isChecked()
+        self.scene.shadows = self.settings.shadows
+        self._dirty = True
+
     def _on_pause_toggled(self, paused: bool) -> None:
         self.scene.set_paused(paused)
         self.toolbar.pause_btn.setText("Resume" if paused else "Pause")
@@ -502,11 +517,13 @@ class MainWindow(QMainWindow):
 
     def _on_episode_saved(self, name: str) -> None:
         self.end_bar.hide()
+        self.viewport.set_banner("")
         self.statusBar().showMessage(f"Saved {name}", 5000)
         self._after_decision()
 
     def _on_episode_discarded(self) -> None:
         self.end_bar.hide()
+        self.viewport.set_banner("")
         self.statusBar().showMessage("Episode discarded", 5000)
         self._after_decision()
 
@@ -662,13 +679,19 @@ class MainWindow(QMainWindow):
             rec_text = "not recording"
         if self.mode == "playback":
             rec_text = "playback"
+        device = self.active_device
+        pad = self._pad_state
+        if pad is not None and pad.connected and not device.startswith("gamepad"):
+            device += f"  (pad: {pad.name})"
+        elif pad is None or not pad.connected:
+            device += "  (no pad)" if self.gamepad is not None else ""
         self.status.show_values(
             sim_time=float(self.scene.env.data.time),
             rtf=rtf,
             speed=self.scene.speed,
             fps=fps,
             rec=rec_text,
-            device=self.active_device,
+            device=device,
             file=str(rec.path) if rec.path else "",
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("MUJOCO_GL", "egl")
     os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
 
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from studio.app import MainWindow
@@ -59,4 +61,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"imitation-studio: {exc}", file=sys.stderr)
         return 2
     window.show()
+    # Ctrl+C in the terminal closes the window the normal way, so a recording is committed.
+    # Python runs signal handlers only between bytecodes: a idle timer gives it the chance.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer()
+    tick.start(200)
+    tick.timeout.connect(lambda: None)
     return int(app.exec())

@@ -24,9 +24,12 @@ def joystick():
     joy.detach()
 
 
-def test_gamepad_drives_the_arm_and_records(make_window, drive, joystick, tmp_path):
+def test_gamepad_drives_the_arm_and_records(make_window, drive, joystick, qtbot, tmp_path):
     window = make_window(gamepad=Gamepad())
-    drive.wait(0.3)  # the pad is picked up by the first polls (hot-plug)
+    # Hot-plug: the studio picks the pad up on a later poll, as when a person plugs one in.
+    joystick.update()
+    qtbot.waitUntil(lambda: window._pad_state is not None and window._pad_state.connected)
+    drive.wait(0.1)
     start = drive.fingertip(window)
 
     joystick.tap(Button.A)  # A: record
