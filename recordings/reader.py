@@ -10,7 +10,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from .journal import dir_lock, has_hot_journal, roll_back
+from .journal import ReadHandle, dir_lock, has_hot_journal, roll_back
 from .schema import (
     FORMAT_VERSION,
     DemoInfo,
@@ -27,16 +27,21 @@ from .validate import check_structure, check_values
 
 
 class Dataset:
-    """A recordings file open for reading. Opening reads metadata only; arrays load on demand.
+    """A recordings file open for reading, lazily.
+
+    Opening reads the file's header and the list of demo names only (milliseconds, a few MB, for
+    a 1,000-demo file). Each demo is validated the first time its arrays or layout are needed
+    (``episode``, ``fields``, ``transitions``, ``stats``); ``validate()`` checks every demo's
+    layout up front (metadata only) and ``check()`` also reads every value (NaN/inf).
 
     Args:
         path: the ``.h5`` file.
         lenient: skip demos that break the format and list why in ``problems`` instead of
-            raising. Never silent: every skipped demo has an entry.
+            raising. Never silent: every skipped demo has an entry, and leaves ``demos``.
 
     Raises:
-        ValidationError: not an HDF5 file, truncated, format_version from the future, or (unless
-            lenient) a demo with a missing/mis-shaped/wrong-dtype field.
+        ValidationError: not an HDF5 file, truncated, format_version from the future, or no
+            ``data`` group. Problems inside a demo are raised when that demo is checked.
     """
 
     def __init__(self, path: str | os.PathLike, *, lenient: bool = False) -> None:
@@ -55,14 +60,15 @@ class Dataset:
             try:
                 self._scan()
             except BaseException:
-                self._f.close()
+                self._handle.close()
                 raise
 
     def _open(self) -> h5py.File:
         if not h5py.is_hdf5(self.path):
             raise ValidationError(self.path, None, None, "not an HDF5 file")
         try:
-            return h5py.File(self.path, "r")
+            self._handle = ReadHandle(self.path)  # a private view: see ReadHandle
+            return self._handle.file
         except OSError as exc:
             raise ValidationError(
                 self.path, None, None, f"truncated or damaged HDF5 file ({exc})"
@@ -83,45 +89,70 @@ class Dataset:
             )
         if not isinstance(f.get("data"), h5py.Group):
             raise ValidationError(self.path, None, "data", "missing group: not a recordings file")
-        names = sorted(f["data"].keys(), key=natural_key)
-        self._demos = []
-        for name in names:
-            try:
-                g = f["data"][name]
-                errs = check_structure(self.path, name, g, self.version)
-            except (OSError, KeyError, RuntimeError) as exc:  # damaged metadata inside the file
-                errs = [ValidationError(self.path, name, None, f"unreadable ({exc})")]
-            if errs:
-                self._reject(name, errs)
-            else:
-                self._demos.append(name)
+        self._demos = sorted(f["data"].keys(), key=natural_key)
+        self._names = set(self._demos)
 
-    def _reject(self, name: str, errs: list[ValidationError]) -> None:
-        if not self.lenient:
-            raise errs[0]
-        self._bad.add(name)
-        self.problems.extend(f"{e} (skipped)" for e in errs)
+    def _fail(self, name: str, errs: list[ValidationError]) -> None:
+        """Raise the first problem; when lenient, first mark the demo skipped and list why."""
+        if self.lenient and name not in self._bad:
+            self._bad.add(name)
+            self.problems.extend(f"{e} (skipped)" for e in errs)
+        raise errs[0]
 
     # -- listing --------------------------------------------------------------------------------
 
     @property
     def demos(self) -> list[str]:
-        """Valid demo names in natural order (demo_2 before demo_10)."""
+        """Demo names in natural order (demo_2 before demo_10), less those found invalid."""
         return [d for d in self._demos if d not in self._bad]
 
     def __len__(self) -> int:
         return len(self.demos)
 
-    def _group(self, name: str) -> h5py.Group:
-        if name not in self._demos or name in self._bad:
+    def _group(self, name: str, *, check: bool = True) -> h5py.Group:
+        if name not in self._names or name in self._bad:
             why = "was skipped as invalid (see problems)" if name in self._bad else "does not exist"
             raise KeyError(f"{self.path}: demo {name!r} {why}")
-        return self._f["data"][name]
+        try:
+            g = self._f["data"][name]
+            errs = [] if not check or name in self._checked else self._check(name, g)
+        except (OSError, KeyError, RuntimeError) as exc:  # damaged metadata inside the file
+            errs = [ValidationError(self.path, name, None, f"unreadable ({exc})")]
+        if errs:
+            self._fail(name, errs)
+        return g
+
+    def _check(self, name: str, g: h5py.Group) -> list[ValidationError]:
+        errs = check_structure(self.path, name, g, self.version)
+        if not errs:
+            self._checked.add(name)
+        return errs
+
+    def validate(self) -> list[str]:
+        """Check every demo's layout now (metadata only: ~1 ms a demo).
+
+        Returns:
+            The problems found (lenient); in strict mode the first one raises.
+        """
+        before = len(self.problems)
+        for name in self.demos:
+            try:
+                self._group(name)
+            except ValidationError:
+                if not self.lenient:
+                    raise
+        return self.problems[before:]
 
     def info(self, name: str) -> DemoInfo:
-        """Attributes of a demo (no array data is read)."""
-        g = self._group(name)
-        return demo_info_from_attrs(name, g.attrs, g["actions"].shape[0])
+        """Attributes of a demo (no array data is read, and the layout is not checked)."""
+        g = self._group(name, check=False)
+        if "num_samples" in g.attrs:
+            n = int(to_python(g.attrs["num_samples"]))
+        elif isinstance(g.get("actions"), h5py.Dataset):
+            n = g["actions"].shape[0]
+        else:
+            self._fail(name, [ValidationError(self.path, name, "actions", "missing dataset")])
+        return demo_info_from_attrs(name, g.attrs, n)
 
     def fields(self, name: str) -> dict[str, tuple[tuple[int, ...], str]]:
         """Per-step shape and dtype of each field of a demo: ``{"actions": ((2,), "float32")}``.
@@ -171,12 +202,21 @@ class Dataset:
         value = to_python(self._group(name).attrs.get("model_file", ""))
         return value or None
 
+    def _first_good(self) -> h5py.Group | None:
+        for name in self.demos:
+            try:
+                return self._group(name)
+            except ValidationError:
+                if not self.lenient:
+                    raise
+        return None
+
     @property
     def obs_keys(self) -> list[str]:
         """Observation keys in recording order (the order ``split_obs`` gave), else sorted."""
-        if not self.demos:
+        g = self._first_good()
+        if g is None:
             return []
-        g = self._group(self.demos[0])
         keys = sorted(g["obs"].keys())
         try:
             order = json.loads(to_python(g.attrs.get("obs_keys", "[]")))
@@ -210,7 +250,7 @@ class Dataset:
         }
         errs = check_values(self.path, name, arrays)
         if errs:
-            raise errs[0]
+            self._fail(name, errs)
         return Episode(
             obs=obs,
             next_obs=next_obs,
@@ -232,19 +272,20 @@ class Dataset:
         if demos is None:
             return self.demos
         for d in demos:
-            self._group(d)  # KeyError for unknown or skipped demos
+            self._group(d, check=False)  # KeyError for unknown or skipped demos
         return list(demos)
 
     def _load_checked(self, name: str) -> Episode | None:
         try:
             return self.episode(name)
-        except ValidationError as exc:
-            self._reject(name, [exc])  # raises unless lenient
-            return None
+        except ValidationError:
+            if not self.lenient:
+                raise
+            return None  # listed in problems by _fail
 
     def _default_keys(self) -> list[str]:
         # Flat training vectors use the low-dimensional keys; images (N, H, W, C) stay out.
-        g = self._group(self.demos[0]) if self.demos else None
+        g = self._first_good()
         return [k for k in self.obs_keys if g is not None and g["obs"][k].ndim <= 2]
 
     def transitions(
@@ -268,22 +309,20 @@ class Dataset:
         obs_parts, act_parts, ep_idx, step_idx, used = [], [], [], [], []
         widths: dict[str, int] = {}
         for name in names:
-            ep = self._load_checked(name)
-            if ep is None:
+            arrays = self._training_arrays(name, keys, use_labels)
+            if arrays is None:
                 continue
-            n = len(ep)
+            n = len(arrays["actions"])
             cols = []
             for k in keys:
-                if k not in ep.obs:
-                    raise ValidationError(self.path, name, f"obs/{k}", "missing dataset")
-                col = ep.obs[k].reshape(n, -1).astype(np.float32)
+                col = arrays[f"obs/{k}"].reshape(n, -1).astype(np.float32)
                 if widths.setdefault(k, col.shape[1]) != col.shape[1]:
                     raise ValidationError(
                         self.path, name, f"obs/{k}", f"width {col.shape[1]} != {widths[k]}"
                     )
                 cols.append(col)
             obs_parts.append(np.concatenate(cols, axis=1) if cols else np.zeros((n, 0), "f4"))
-            act_parts.append(self._train_actions(ep, use_labels))
+            act_parts.append(self._train_actions(arrays))
             ep_idx.append(np.full(n, len(used), np.int64))
             step_idx.append(np.arange(n, dtype=np.int64))
             used.append(name)
@@ -306,12 +345,35 @@ class Dataset:
             obs_slices=slices,
         )
 
+    def _training_arrays(
+        self, name: str, keys: list[str], use_labels: bool
+    ) -> dict[str, np.ndarray] | None:
+        """Read (and value-check) only what training uses; None if skipped (lenient)."""
+        try:
+            g = self._group(name)
+            for k in keys:
+                if k not in g["obs"]:
+                    self._fail(name, [ValidationError(self.path, name, f"obs/{k}", "missing")])
+            fields = [f"obs/{k}" for k in keys] + ["actions"]
+            if use_labels and "labels" in g:
+                fields.append("labels")
+            arrays = {f: g[f][()] for f in fields}
+            errs = check_values(self.path, name, arrays)
+            if errs:
+                self._fail(name, errs)
+        except ValidationError:
+            if not self.lenient:
+                raise
+            return None  # listed in problems by _fail
+        return arrays
+
     @staticmethod
-    def _train_actions(ep: Episode, use_labels: bool) -> np.ndarray:
-        actions = ep.actions.astype(np.float32)  # (N, A)
-        if use_labels and ep.labels is not None:
-            labelled = np.isfinite(ep.labels).all(axis=1)
-            actions[labelled] = ep.labels[labelled]
+    def _train_actions(arrays: dict[str, np.ndarray]) -> np.ndarray:
+        actions = arrays["actions"].astype(np.float32)  # (N, A)
+        labels = arrays.get("labels")
+        if labels is not None:
+            labelled = np.isfinite(labels).all(axis=1)
+            actions[labelled] = labels[labelled]
         return actions
 
     def stats(
@@ -324,13 +386,14 @@ class Dataset:
         """
         keys = list(keys) if keys is not None else self._default_keys()
         acc: dict[str, list] = {}
+        obs_keys = [k for k in keys if k != "actions"]
         for name in self._select(demos, None):
-            ep = self._load_checked(name)
-            if ep is None:
+            arrays = self._training_arrays(name, obs_keys, True)
+            if arrays is None:
                 continue
-            n = len(ep)
-            columns = {k: ep.obs[k].reshape(n, -1) for k in keys if k != "actions"}
-            columns["actions"] = self._train_actions(ep, True)
+            n = len(arrays["actions"])
+            columns = {k: arrays[f"obs/{k}"].reshape(n, -1) for k in obs_keys}
+            columns["actions"] = self._train_actions(arrays)
             for k, x in columns.items():
                 x = x.astype(np.float64)
                 a = acc.setdefault(k, [0, 0.0, 0.0, np.inf, -np.inf])
@@ -347,7 +410,7 @@ class Dataset:
         return out
 
     def check(self) -> list[str]:
-        """Load every demo once to find NaN/inf and bad values (slow on big files).
+        """Validate every demo fully: layout, and every value (reads all data: slow on big files).
 
         Returns:
             New problems found (also appended to ``problems``); in strict mode the first raises.
@@ -361,8 +424,8 @@ class Dataset:
 
     def close(self) -> None:
         """Close the HDF5 file."""
-        with contextlib.suppress(AttributeError, RuntimeError):
-            self._f.close()
+        with contextlib.suppress(AttributeError, RuntimeError, OSError, ValueError):
+            self._handle.close()
 
     def __enter__(self) -> Dataset:
         return self

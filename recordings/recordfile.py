@@ -106,11 +106,13 @@ class RecordingFile:
     def _read(self) -> Iterator[h5py.File]:
         with dir_lock(self.path, shared=True):
             try:
-                f = h5py.File(self.path, "r")
+                handle = journal.ReadHandle(self.path)
             except OSError as exc:
                 raise RecordingError(f"{self.path}: not a readable HDF5 file ({exc})") from exc
-            with f:
-                yield f
+            try:
+                yield handle.file
+            finally:
+                handle.close()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[h5py.File]:
@@ -372,11 +374,16 @@ class RecordingFile:
             roll_back(self.path)
             tmp = f"{self.path}.tmp-{os.getpid()}"
             try:
-                with h5py.File(self.path, "r") as src, h5py.File(tmp, "w") as dst:
-                    for key, value in src.attrs.items():
-                        dst.attrs[key] = value
-                    for key in src:
-                        src.copy(src[key], dst, name=key)
+                handle = journal.ReadHandle(self.path)
+                try:
+                    src = handle.file
+                    with h5py.File(tmp, "w") as dst:
+                        for key, value in src.attrs.items():
+                            dst.attrs[key] = value
+                        for key in src:
+                            src.copy(src[key], dst, name=key)
+                finally:
+                    handle.close()
                 fd = os.open(tmp, os.O_RDONLY)
                 try:
                     os.fsync(fd)

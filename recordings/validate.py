@@ -11,11 +11,6 @@ _FLOAT = "f"
 _NUMERIC = "biuf"
 
 
-def _dataset(g: h5py.Group, key: str) -> h5py.Dataset | None:
-    obj = g.get(key)
-    return obj if isinstance(obj, h5py.Dataset) else None
-
-
 def check_structure(file: str, name: str, g: h5py.Group, version: int) -> list[ValidationError]:
     """Metadata-only checks (no array data is read): presence, dtypes, shapes, lengths.
 
@@ -31,14 +26,16 @@ def check_structure(file: str, name: str, g: h5py.Group, version: int) -> list[V
     def err(field: str | None, problem: str) -> None:
         errs.append(ValidationError(file, name, field, problem))
 
-    actions = _dataset(g, "actions")
-    if actions is None:
+    # Open each object once and read its shape/dtype once: h5py property calls are not cheap.
+    members = {k: (v.shape, v.dtype) for k, v in g.items() if isinstance(v, h5py.Dataset)}
+    if "actions" not in members:
         err("actions", "missing dataset")
         return errs
-    if actions.dtype.kind != _FLOAT or actions.ndim != 2:
-        err("actions", f"expected a 2-D float array, found {actions.dtype} {actions.shape}")
+    a_shape, a_dtype = members["actions"]
+    if a_dtype.kind != _FLOAT or len(a_shape) != 2:
+        err("actions", f"expected a 2-D float array, found {a_dtype} {a_shape}")
         return errs
-    n = actions.shape[0]
+    n = a_shape[0]
     if "num_samples" in g.attrs and int(to_python(g.attrs["num_samples"])) != n:
         err("num_samples", f"attribute says {to_python(g.attrs['num_samples'])}, actions has {n}")
     required = {"rewards": (_FLOAT, 1), "dones": (_NUMERIC, 1)}
@@ -48,34 +45,33 @@ def check_structure(file: str, name: str, g: h5py.Group, version: int) -> list[V
     ours = {"states": (_FLOAT, 2), "provenance": ("iu", 1)}
     (required if version >= 1 and "source" in g.attrs else optional).update(ours)
     for key, (kinds, ndim) in {**required, **optional}.items():
-        ds = _dataset(g, key)
-        if ds is None:
+        if key not in members:
             if key in required:
                 err(key, "missing dataset")
             continue
-        if ds.dtype.kind not in kinds:
-            err(key, f"wrong dtype {ds.dtype}")
-        elif ds.ndim != ndim:
-            err(key, f"expected {ndim} dimension(s), found shape {ds.shape}")
-        elif ds.shape[0] != n:
-            err(key, f"length {ds.shape[0]} does not match actions ({n})")
-        elif key == "labels" and ds.shape != actions.shape:
-            err(key, f"shape {ds.shape} does not match actions {actions.shape}")
-    obs = g.get("obs")
-    if not isinstance(obs, h5py.Group) or len(obs) == 0:
+        shape, dtype = members[key]
+        if dtype.kind not in kinds:
+            err(key, f"wrong dtype {dtype}")
+        elif len(shape) != ndim:
+            err(key, f"expected {ndim} dimension(s), found shape {shape}")
+        elif shape[0] != n:
+            err(key, f"length {shape[0]} does not match actions ({n})")
+        elif key == "labels" and shape != a_shape:
+            err(key, f"shape {shape} does not match actions {a_shape}")
+    groups = [(k, g[k]) for k in ("obs", "next_obs") if isinstance(g.get(k), h5py.Group)]
+    if not groups or groups[0][0] != "obs" or len(groups[0][1]) == 0:
         err("obs", "missing group of observation datasets")
-    groups = [("obs", obs)] if isinstance(obs, h5py.Group) else []
-    if isinstance(g.get("next_obs"), h5py.Group):
-        groups.append(("next_obs", g["next_obs"]))
     for gname, grp in groups:
         for key, ds in grp.items():
             field = f"{gname}/{key}"
             if not isinstance(ds, h5py.Dataset):
                 err(field, "expected a dataset")
-            elif ds.dtype.kind not in _NUMERIC:
-                err(field, f"wrong dtype {ds.dtype}")
-            elif ds.ndim == 0 or ds.shape[0] != n:
-                err(field, f"length {ds.shape[:1]} does not match actions ({n})")
+                continue
+            shape, dtype = ds.shape, ds.dtype
+            if dtype.kind not in _NUMERIC:
+                err(field, f"wrong dtype {dtype}")
+            elif len(shape) == 0 or shape[0] != n:
+                err(field, f"length {shape[:1]} does not match actions ({n})")
     return errs
 
 

@@ -143,6 +143,7 @@ def test_validation_names_file_demo_and_field(tmp_path: Path, case: str) -> None
     assert exc.value.demo == "demo_1"
     # Lenient: the bad demo is skipped, never silently, and the rest trains.
     ds = Dataset(path, lenient=True)
+    assert ds.check() and ds.demos == ["demo_0", "demo_2"]
     t = ds.transitions()
     assert t.demo_names == ["demo_0", "demo_2"]
     assert any(message in p for p in ds.problems)
@@ -168,3 +169,37 @@ def test_bad_files(tmp_path: Path) -> None:
         Dataset(path)
     with pytest.raises(ValidationError, match="no such file"):
         Dataset(tmp_path / "nope.h5")
+
+
+def test_lenient_training_skips_bad_demos_without_a_full_check(tmp_path: Path) -> None:
+    path = tmp_path / "d.h5"
+    _make(path)
+    _corrupt(path, lambda g, f: g.__delitem__("actions"))
+    ds = Dataset(path, lenient=True)
+    assert ds.demos == ["demo_0", "demo_1", "demo_2"]  # lazy: nothing checked yet
+    t = ds.transitions()
+    assert t.demo_names == ["demo_0", "demo_2"]
+    assert ds.problems == [f"{path}: demo_1/actions: missing dataset (skipped)"]
+    assert ds.demos == ["demo_0", "demo_2"]
+    with pytest.raises(ValidationError, match="demo_1/actions: missing"):
+        Dataset(path).transitions()  # strict: raises on the first bad demo it meets
+
+
+def test_new_readers_see_new_demos_while_an_old_one_is_open(tmp_path: Path) -> None:
+    """HDF5 shares one cache per inode in a process; a reader opened before a commit must not
+    hide the commit from readers opened after it (the GUI keeps a Dataset open while recording).
+    """
+    path = tmp_path / "d.h5"
+    eps = _make(path, 1)
+    old = Dataset(path)
+    assert old.demos == ["demo_0"]
+    rf = RecordingFile(path)
+    w = rf.begin_episode(source="human")
+    record(w, synth_episode(0, 1))
+    w.finish(success=True)
+    assert rf.demos == ["demo_0", "demo_1"]
+    with Dataset(path) as new:
+        assert new.demos == ["demo_0", "demo_1"]
+        assert len(new.episode("demo_1")) == len(synth_episode(0, 1))
+    assert len(old.episode("demo_0")) == len(eps[0])  # the old view still reads its demos
+    old.close()

@@ -1,0 +1,190 @@
+"""Recordings benchmark: append latency at 500 Hz, and opening a 1,000-demo, 1M-step file.
+
+Run with ``python -m benchmarks recordings``; the report goes to benchmarks/results/recordings.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from recordings import Dataset, RecordingFile
+
+# Sizes like the arm scene: ~20 observation floats in named parts, 2 actions, ~40 state floats.
+OBS_PARTS = {"joint_pos": 3, "joint_vel": 3, "ee_pos": 2, "puck_pos": 2, "puck_vel": 2, "goal": 8}
+STATE, ACTION = 40, 2
+
+
+def _step(rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    obs = {k: rng.normal(size=n) for k, n in OBS_PARTS.items()}
+    return obs, rng.uniform(-1, 1, ACTION).astype(np.float32), rng.normal(size=STATE)
+
+
+def bench_append(folder: Path, hz: float = 500.0, episodes: int = 5, steps: int = 1000) -> dict:
+    """Paced appends at ``hz``; per-step cost of ``append`` and per-episode cost of ``finish``."""
+    rng = np.random.default_rng(0)
+    pool = [_step(rng) for _ in range(256)]  # pre-made data: time the writer, not the RNG
+    rf = RecordingFile(folder / "latency.h5")
+    lat, commits = [], []
+    period = 1.0 / hz
+    for _ in range(episodes):
+        w = rf.begin_episode(source="human", device="bench")
+        t_next = time.perf_counter()
+        for i in range(steps):
+            t_next += period
+            obs, act, st = pool[i % len(pool)]
+            t0 = time.perf_counter_ns()
+            w.append(obs, act, 0.0, i == steps - 1, st, next_obs=obs)
+            lat.append(time.perf_counter_ns() - t0)
+            while (left := t_next - time.perf_counter()) > 0:  # sleep, then spin the last bit
+                if left > 0.0005:
+                    time.sleep(left - 0.0004)
+        t0 = time.perf_counter()
+        w.finish(success=True)
+        commits.append(time.perf_counter() - t0)
+    # Unpaced: how fast can it go at all?
+    w = rf.begin_episode(source="human")
+    t0 = time.perf_counter()
+    for i in range(5000):
+        obs, act, st = pool[i % len(pool)]
+        w.append(obs, act, 0.0, False, st, next_obs=obs)
+    rate = 5000 / (time.perf_counter() - t0)
+    w.discard()
+    us = np.array(lat) / 1e3
+    return {
+        "n": len(us),
+        "p50": float(np.percentile(us, 50)),
+        "p99": float(np.percentile(us, 99)),
+        "p999": float(np.percentile(us, 99.9)),
+        "max": float(us.max()),
+        "over_1ms": int((us > 1000).sum()),
+        "commit_ms": float(np.median(commits) * 1e3),
+        "rate": rate,
+    }
+
+
+def build_big(path: Path, demos: int = 1000, steps: int = 1000) -> float:
+    """Record ``demos`` x ``steps`` through the real writer (unpaced); returns seconds taken."""
+    rng = np.random.default_rng(1)
+    pool = [_step(rng) for _ in range(256)]
+    rf = RecordingFile(path)
+    rf.set_env({"env_name": "Bench-v0", "type": 4, "env_kwargs": {}}, "<mujoco/>")
+    t0 = time.perf_counter()
+    for d in range(demos):
+        w = rf.begin_episode(source="human" if d % 3 else "policy", device="bench")
+        for i in range(steps):
+            obs, act, st = pool[(i + d) % len(pool)]
+            w.append(obs, act, float(i), i == steps - 1, st, next_obs=obs)
+        w.finish(success=d % 4 != 0)
+    return time.perf_counter() - t0
+
+
+def probe(path: str) -> dict:
+    """Run in a fresh process: time and RSS growth to open and list, then to load everything."""
+    import psutil
+
+    proc = psutil.Process()
+    rss0 = proc.memory_info().rss
+    t0 = time.perf_counter()
+    names = RecordingFile(path, mode="r").demos
+    t_list = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ds = Dataset(path)  # lazy: header and demo names only
+    n_demos = len(ds.demos)
+    t_open = time.perf_counter() - t0
+    rss_open = proc.memory_info().rss
+    t0 = time.perf_counter()
+    infos = [ds.info(d) for d in ds.demos]  # what a demo list view shows
+    t_info = time.perf_counter() - t0
+    rss_info = proc.memory_info().rss
+    t0 = time.perf_counter()
+    ds.validate()  # layout of every demo, metadata only
+    t_validate = time.perf_counter() - t0
+    rss_validate = proc.memory_info().rss
+    t0 = time.perf_counter()
+    tr = ds.transitions()
+    t_load = time.perf_counter() - t0
+    rss_load = proc.memory_info().rss
+    mb = 2**20
+    return {
+        "demos": len(names),
+        "steps": int(sum(i.num_samples for i in infos)),
+        "t_list": t_list,
+        "t_open": t_open,
+        "n_open": n_demos,
+        "rss_open_mb": (rss_open - rss0) / mb,
+        "t_info": t_info,
+        "rss_info_mb": (rss_info - rss0) / mb,
+        "t_validate": t_validate,
+        "rss_validate_mb": (rss_validate - rss0) / mb,
+        "t_load": t_load,
+        "rss_load_mb": (rss_load - rss0) / mb,
+        "transitions_mb": (tr.obs.nbytes + tr.actions.nbytes) / mb,
+    }
+
+
+def main() -> str:
+    """Run the benchmark and return its Markdown report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        a = bench_append(folder)
+        big = folder / "big.h5"
+        t_build = build_big(big)
+        size_mb = os.path.getsize(big) / 2**20
+        root = Path(__file__).resolve().parents[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_recordings", str(big)],
+            cwd=root, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        p = json.loads(out.stdout)
+    obs_floats = sum(OBS_PARTS.values())
+    return f"""\
+## Append latency at 500 Hz (paced)
+
+{a["n"]} steps in 5 episodes of 1,000; each step: {obs_floats} obs floats in {len(OBS_PARTS)} named
+parts (+ the same as next_obs), {ACTION} float32 actions, {STATE} state floats.
+Cost of `EpisodeWriter.append()` alone, measured around the call:
+
+| p50 | p99 | p99.9 | max | steps over 1 ms |
+|---|---|---|---|---|
+| {a["p50"]:.0f} µs | {a["p99"]:.0f} µs | {a["p999"]:.0f} µs | {a["max"]:.0f} µs | \
+{a["over_1ms"]} of {a["n"]} |
+
+- `finish()` (commit of a 1,000-step demo into the HDF5 file through the rollback journal, with
+  fsyncs): median {a["commit_ms"]:.1f} ms, once per episode, between episodes.
+- Unpaced, the writer sustains {a["rate"]:,.0f} appends/s (the 500 Hz target needs 500).
+
+## A 1,000-demo, 1M-step file
+
+Built through the same writer in {t_build:.0f} s (unpaced appends plus 1,000 commits);
+{p["demos"]} demos, {p["steps"]:,} steps, {size_mb:.0f} MiB on disk. Measured in a fresh process:
+
+| operation | time | RSS growth (cumulative) |
+|---|---|---|
+| `RecordingFile(path, "r").demos` (list names) | {p["t_list"] * 1e3:.0f} ms | |
+| `Dataset(path)` + `.demos` (lazy open, {p["n_open"]} names) | {p["t_open"] * 1e3:.0f} ms | \
+{p["rss_open_mb"]:.1f} MiB |
+| `ds.info(name)` for every demo (attributes, as a list view shows them) | \
+{p["t_info"]:.2f} s | {p["rss_info_mb"]:.1f} MiB |
+| `ds.validate()` (layout of every demo, metadata only) | {p["t_validate"]:.2f} s | \
+{p["rss_validate_mb"]:.1f} MiB |
+| `ds.transitions()` (all data, for contrast) | {p["t_load"]:.1f} s | {p["rss_load_mb"]:.0f} MiB |
+
+Opening and listing read metadata only: memory grows by {p["rss_info_mb"]:.1f} MiB to list a \
+{size_mb:.0f} MiB file with every demo's attributes, against {p["rss_load_mb"]:.0f} MiB once \
+the data is actually loaded ({p["transitions_mb"]:.0f} MiB of float32 training arrays plus \
+h5py's buffers). Per-object costs are h5py's (tens of µs per attribute or dataset open on this \
+shared 2-core machine), which is why validation is lazy: each demo is checked when it is first
+loaded, and `validate()` / `check()` do the whole file on request.
+"""
+
+
+if __name__ == "__main__":
+    print(json.dumps(probe(sys.argv[1])))
