@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import threading
@@ -22,10 +23,10 @@ _PROVENANCES = frozenset(int(p) for p in Provenance)
 class EpisodeWriter:
     """Appends steps to memory buffers and journals them to ``<file>.rec-<id>`` in blocks.
 
-    Created by :meth:`RecordingFile.begin_episode`. ``append`` costs a few microseconds (copies
-    into preallocated arrays); buffered steps reach the journal when the buffer fills, on
-    ``flush()``, and at least every ``flush_interval`` seconds (a background thread covers
-    pauses between appends), so a crash loses at most that much.
+    Created by :meth:`RecordingFile.begin_episode`. ``append`` only copies into preallocated
+    arrays and never does I/O: every ``flush_interval`` seconds (or when the buffer fills) the
+    buffered steps are copied out as a block that a background thread writes to the journal, so
+    a crash loses at most about that much. ``flush()`` writes synchronously.
     """
 
     def __init__(
@@ -44,7 +45,9 @@ class EpisodeWriter:
         self._capacity = capacity
         self._sidecar = SidecarWriter(sidecar_path, meta)
         self._offset = os.lseek(self._sidecar.fd, 0, os.SEEK_CUR)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # buffers, queue, state
+        self._io_lock = threading.Lock()  # journal writes, in queue order
+        self._queue: list[tuple[int, list[tuple[str, np.ndarray]]]] = []  # blocks to write
         self._bufs: dict[str, np.ndarray] = {}
         self._obs_keys: list[str] = []
         self._has_next_obs = False
@@ -55,6 +58,7 @@ class EpisodeWriter:
         self._error: RecordingError | None = None
         self._state = "open"
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="episode-flush", daemon=True)
         self._thread.start()
 
@@ -64,6 +68,11 @@ class EpisodeWriter:
     def num_steps(self) -> int:
         """Steps appended so far."""
         return self._n_total
+
+    @property
+    def error(self) -> RecordingError | None:
+        """The last background journal-write failure (e.g. disk full), None once writes work."""
+        return self._error
 
     def _init_buffers(self, obs, action, state, next_obs) -> None:
         cap = self._capacity
@@ -131,13 +140,15 @@ class EpisodeWriter:
 
         Raises:
             ValueError: keys, shapes or values (NaN/inf) do not fit the episode.
-            RecordingError: the writer is finished, or its journal cannot be written.
+            RecordingError: the writer is finished or discarded. (Journal write failures never
+                interrupt recording: the steps stay in memory, ``error`` says what went wrong,
+                and ``flush()``/``finish()`` raise it if it persists.)
         """
         with self._lock:
             if self._state != "open":
                 raise RecordingError(f"{self.sidecar_path}: episode is {self._state}")
             if self._n_buf == self._capacity:
-                self._flush_locked()  # raises: the step is not recorded
+                self._handoff_locked()
             if not self._bufs:
                 self._init_buffers(obs, action, state, next_obs)
             if obs.keys() != self._obs_key_set:
@@ -172,59 +183,82 @@ class EpisodeWriter:
             self._n_buf += 1
             self._n_total += 1
             if time.monotonic() - self._last_flush >= self._interval:
-                try:
-                    self._flush_locked()
-                except RecordingError as exc:
-                    self._error = exc  # the step is buffered; flush() or finish() will report it
+                self._handoff_locked()
 
-    def _flush_locked(self) -> None:
+    def _handoff_locked(self) -> None:
+        """Copy the buffered steps out as a block for the writer thread (caller holds _lock)."""
         n = self._n_buf
         self._last_flush = time.monotonic()
         if n == 0:
             return
-        try:
-            self._sidecar.write_block(n, [(k, b[:n]) for k, b in self._bufs.items()])
-        except OSError as exc:
-            # Cut the torn block off so that later blocks stay readable after a crash.
-            try:
-                os.ftruncate(self._sidecar.fd, self._offset)
-                os.lseek(self._sidecar.fd, self._offset, os.SEEK_SET)
-            except OSError:
-                pass
-            raise RecordingError(
-                f"{self.sidecar_path}: cannot save recorded steps: {describe_os_error(exc)}"
-            ) from exc
-        self._offset = os.lseek(self._sidecar.fd, 0, os.SEEK_CUR)
+        # A copy (tens of µs) lets append() go on filling the same buffers at once.
+        self._queue.append((n, [(k, b[:n].copy()) for k, b in self._bufs.items()]))
         self._n_buf = 0
-        self._error = None
-        self._unsynced = True
+        self._wake.set()
+
+    def _write_queued(self) -> None:
+        """Write queued blocks in order (caller holds _io_lock). A failed block stays queued."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    return
+                n, fields = self._queue[0]
+            try:
+                self._sidecar.write_block(n, fields)
+            except OSError as exc:
+                # Cut the torn block off so that later blocks stay readable after a crash.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._sidecar.fd, self._offset)
+                    os.lseek(self._sidecar.fd, self._offset, os.SEEK_SET)
+                raise RecordingError(
+                    f"{self.sidecar_path}: cannot save recorded steps: {describe_os_error(exc)}"
+                ) from exc
+            self._offset = os.lseek(self._sidecar.fd, 0, os.SEEK_CUR)
+            self._unsynced = True
+            with self._lock:
+                self._queue.pop(0)
+                self._error = None
 
     def flush(self) -> None:
-        """Journal every buffered step now. Raises RecordingError if it cannot be written."""
+        """Write every recorded step to the journal now.
+
+        Raises:
+            RecordingError: the journal cannot be written (the steps stay queued in memory; a
+                later ``flush()`` or ``finish()`` tries again).
+        """
         with self._lock:
-            if self._state == "open":
-                self._flush_locked()
+            if self._state != "open":
+                return
+            self._handoff_locked()
+        with self._io_lock:
+            self._write_queued()
 
     def _watch(self) -> None:
-        # Covers pauses between appends (no append, no flush) and fsyncs outside the lock so
-        # that a slow disk never blocks append().
-        while not self._stop.wait(self._interval / 2):
+        # Writes handed-off blocks, flushes during pauses between appends, and fsyncs: all off
+        # the caller's thread, so append() never waits for the disk.
+        while True:
+            self._wake.wait(self._interval / 2)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             with self._lock:
-                if self._state != "open":
-                    return
                 if self._n_buf and time.monotonic() - self._last_flush >= self._interval:
-                    try:
-                        self._flush_locked()
-                    except RecordingError as exc:
+                    self._handoff_locked()
+            with self._io_lock:
+                try:
+                    self._write_queued()
+                except RecordingError as exc:
+                    with self._lock:
                         self._error = exc
-            if self._unsynced:
-                self._unsynced = False
-                # An unsynced journal still survives a process crash; fsync is for power loss.
-                with contextlib.suppress(OSError):
-                    self._sidecar.sync()
+                if self._unsynced:
+                    self._unsynced = False
+                    # An unsynced journal survives a process crash; fsync is for power loss.
+                    with contextlib.suppress(OSError):
+                        self._sidecar.sync()
 
     def _stop_thread(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not threading.current_thread():
             self._thread.join()
 
@@ -241,23 +275,33 @@ class EpisodeWriter:
             RecordingError: nothing recorded, or the file cannot be written; in the latter case
                 the steps stay in the journal and ``RecordingFile.recover()`` commits them later.
         """
+        finish = {"success": bool(success), "attrs": attrs}
+        try:
+            json.dumps(finish)
+        except TypeError as exc:
+            raise ValueError(f"finish attributes must be JSON-able: {exc}") from exc
         with self._lock:
             if self._state != "open":
                 raise RecordingError(f"{self.sidecar_path}: episode is {self._state}")
             if self._n_total == 0:
                 raise RecordingError(f"{self.sidecar_path}: no steps recorded; discard() it")
-            self._flush_locked()
-            # The finish record makes the journal self-describing: a crash or a failed commit
-            # from here on still recovers with the right success flag and attributes.
-            try:
-                self._sidecar.write_finish({"success": bool(success), "attrs": attrs})
-            except OSError as exc:
-                raise RecordingError(
-                    f"{self.sidecar_path}: cannot save the episode's end: {describe_os_error(exc)}"
-                ) from exc
+        self.flush()  # if this raises, the episode stays open: finish() can be tried again
+        with self._lock:
             self._state = "finishing"
+            self._handoff_locked()  # steps another thread appended since, if any
         self._stop_thread()
         try:
+            with self._io_lock:
+                self._write_queued()
+                # The finish record makes the journal self-describing: a crash or a failed
+                # commit from here on still recovers with the right success flag and attributes.
+                try:
+                    self._sidecar.write_finish(finish)
+                except OSError as exc:
+                    why = describe_os_error(exc)
+                    raise RecordingError(
+                        f"{self.sidecar_path}: cannot save the episode's end: {why}"
+                    ) from exc
             name = self._commit(self)
         except BaseException:
             self._sidecar.close()  # unlock: recover() may take it from here
