@@ -359,6 +359,8 @@ class MainWindow(QMainWindow):
                 return False
         self.recorder.resolve_pending()
         self.end_bar.hide()
+        if self.scene.paused:
+            self.toolbar.pause_btn.setChecked(False)  # recording a frozen scene makes no sense
         self.scene.reset()
         try:
             self.recorder.start(self.scene.env, self.active_device_name())
@@ -609,8 +611,8 @@ class MainWindow(QMainWindow):
         self._update_overlay()
 
     def _on_display_tick(self) -> None:
-        if self.mode == "live" and self.teleop.is_driving() != bool(np.any(self.last_action)):
-            self._dirty = True  # the command overlay is still ramping
+        # Redraw only when something changed (a step, a restored state, a camera move): with a
+        # software renderer an unchanged frame is the most expensive thing the GUI could do.
         if not self._dirty:
             return
         self._dirty = False
