@@ -188,7 +188,7 @@ class StudioStatusBar(QStatusBar):
         self,
         *,
         sim_time: float,
-        rtf: float,
+        rtf: float | None,
         speed: float,
         fps: float,
         rec: str,
@@ -197,7 +197,9 @@ class StudioStatusBar(QStatusBar):
     ) -> None:
         """Update every field."""
         self.sim_time.setText(f"sim {sim_time:7.2f} s")
-        self.rtf.setText(f"RTF {rtf:4.2f} (×{speed:g})")
+        rtf_text = "–" if rtf is None else f"{rtf:4.2f}"
+        self.rtf.setText(f"RTF {rtf_text} (×{speed:g})")
+        self.rtf.setToolTip("real-time factor: simulated seconds per wall second (target: speed)")
         self.fps.setText(f"{fps:5.1f} fps")
         self.rec.setText(rec)
         self.rec.setStyleSheet("color: #e03030; font-weight: bold;" if "REC" in rec else "")

@@ -121,7 +121,8 @@ class LiveScene(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_tick)
         self._set_interval()
-        self.steps_taken = 0  # since the start, for the real-time factor
+        self.steps_taken = 0  # every step since the start
+        self.loop_steps = 0  # steps taken by the clock (for the real-time factor)
 
     # ----------------------------------------------------------------------------- loop
     @property
@@ -174,6 +175,7 @@ class LiveScene(QObject):
             return
         for _ in range(n):
             self.step_once()
+            self.loop_steps += 1
             if self.halted or self.paused:
                 break
 

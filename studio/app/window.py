@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setMinimumWidth(440)
+        dock.setMinimumWidth(480)
         return dock
 
     def _open_gamepad(self) -> Any:
@@ -263,8 +263,9 @@ class MainWindow(QMainWindow):
         if self.gamepad is not None:
             pad_rows = [("left stick", "drive (overrides the keys when moved)")]
             names = {0: "A", 1: "B", 2: "X", 3: "Y", 4: "Back", 6: "Start", 9: "LB", 10: "RB"}
+            what = dict(COMMANDS, takeover="take over from a policy (DAgger)")
             for button, event in sorted(self.gamepad.bindings.buttons.items()):
-                pad_rows.append((names.get(button, f"button {button}"), event))
+                pad_rows.append((names.get(button, f"button {button}"), what.get(event, event)))
             if self.scene.env.action_labels == ["throttle", "steering"]:
                 pad_rows[0] = ("triggers · right stick", "throttle · steering")
         self.controls_panel.show_bindings(self.teleop.bindings, pad_rows)
@@ -665,11 +666,14 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         now = time.perf_counter()
-        sim = self.scene.steps_taken * self.scene.env.control_dt
+        sim = self.scene.loop_steps * self.scene.env.control_dt
+        stepping = self.mode == "live" and not (self.scene.paused or self.scene.halted)
+        if not stepping:
+            self._sim_marks.clear()  # a pause is not a slow simulation
         self._sim_marks.append((now, sim))
-        # Real-time factor over the last ~2 s of wall time.
+        # Real-time factor over the last ~2 s of wall time while the loop runs.
         old = next((m for m in self._sim_marks if now - m[0] <= 2.0), self._sim_marks[0])
-        rtf = (sim - old[1]) / (now - old[0]) if now - old[0] > 0.2 else 0.0
+        rtf = (sim - old[1]) / (now - old[0]) if now - old[0] > 0.4 else None
         recent = [t for t in self._frames if now - t <= 1.0]
         fps = len(recent) / 1.0 if len(recent) > 1 else 0.0
         rec = self.recorder

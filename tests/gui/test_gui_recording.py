@@ -22,6 +22,8 @@ def test_recorded_episode_holds_the_pressed_actions(make_window, drive, tmp_path
     drive.tap(vp, Qt.Key.Key_Space)  # record: a fresh episode starts
     assert window.recorder.recording
     drive.hold(vp, Qt.Key.Key_Right, 0.5)
+    window._update_status()
+    assert "REC" in window.status.rec.text() and window.viewport._recording
     drive.wait(0.3)
     drive.hold(vp, Qt.Key.Key_Up, 0.5)
     drive.tap(vp, Qt.Key.Key_Space)  # stop: the keep/discard bar appears
