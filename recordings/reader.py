@@ -306,40 +306,62 @@ class Dataset:
         """
         names = self._select(demos, mask)
         keys = list(obs_keys) if obs_keys is not None else self._default_keys()
-        obs_parts, act_parts, ep_idx, step_idx, used = [], [], [], [], []
+        # Pass 1, metadata only: sizes, so that the output is allocated once (no concatenation
+        # of per-demo copies: peak memory stays near the size of the result).
+        sizes: list[tuple[str, int]] = []
         widths: dict[str, int] = {}
+        act_dim = None
         for name in names:
-            arrays = self._training_arrays(name, keys, use_labels)
-            if arrays is None:
-                continue
-            n = len(arrays["actions"])
-            cols = []
-            for k in keys:
-                col = arrays[f"obs/{k}"].reshape(n, -1).astype(np.float32)
-                if widths.setdefault(k, col.shape[1]) != col.shape[1]:
-                    raise ValidationError(
-                        self.path, name, f"obs/{k}", f"width {col.shape[1]} != {widths[k]}"
-                    )
-                cols.append(col)
-            obs_parts.append(np.concatenate(cols, axis=1) if cols else np.zeros((n, 0), "f4"))
-            act_parts.append(self._train_actions(arrays))
-            ep_idx.append(np.full(n, len(used), np.int64))
-            step_idx.append(np.arange(n, dtype=np.int64))
-            used.append(name)
+            try:
+                g = self._group(name)
+                for k in keys:
+                    if k not in g["obs"]:
+                        self._fail(name, [ValidationError(self.path, name, f"obs/{k}", "missing")])
+                    w = int(np.prod(g["obs"][k].shape[1:], dtype=np.int64))
+                    if widths.setdefault(k, w) != w:
+                        problem = f"width {w} differs from earlier demos' {widths[k]}"
+                        self._fail(name, [ValidationError(self.path, name, f"obs/{k}", problem)])
+                a = g["actions"].shape[1]
+                if act_dim is not None and a != act_dim:
+                    problem = f"{a} action dims, earlier demos have {act_dim}"
+                    self._fail(name, [ValidationError(self.path, name, "actions", problem)])
+                act_dim = a
+                sizes.append((name, g["actions"].shape[0]))
+            except ValidationError:
+                if not self.lenient:
+                    raise
         slices, start = {}, 0
         for k in keys:
             slices[k] = slice(start, start + widths.get(k, 0))
             start += widths.get(k, 0)
-        if not used:
-            return Transitions(
-                np.zeros((0, start), "f4"), np.zeros((0, 0), "f4"), np.zeros(0, np.int64),
-                np.zeros(0, np.int64), [], keys, slices,
-            )  # fmt: skip
+        total = sum(n for _, n in sizes)
+        obs = np.empty((total, start), np.float32)
+        actions = np.empty((total, act_dim or 0), np.float32)
+        ep_idx = np.empty(total, np.int64)
+        step_idx = np.empty(total, np.int64)
+        used: list[str] = []
+        # Pass 2: read and value-check each demo into place; a demo skipped (lenient) leaves
+        # no gap because the cursor only moves on success.
+        row = 0
+        for name, n in sizes:
+            arrays = self._training_arrays(name, keys, use_labels)
+            if arrays is None:
+                continue
+            for k in keys:
+                obs[row : row + n, slices[k]] = arrays[f"obs/{k}"].reshape(n, -1)
+            actions[row : row + n] = self._train_actions(arrays)
+            ep_idx[row : row + n] = len(used)
+            step_idx[row : row + n] = np.arange(n)
+            used.append(name)
+            row += n
+        if row < total:  # some demos were skipped: drop the unused tail
+            obs, actions = obs[:row].copy(), actions[:row].copy()
+            ep_idx, step_idx = ep_idx[:row].copy(), step_idx[:row].copy()
         return Transitions(
-            obs=np.concatenate(obs_parts),
-            actions=np.concatenate(act_parts),
-            episode_index=np.concatenate(ep_idx),
-            step_index=np.concatenate(step_idx),
+            obs=obs,
+            actions=actions,
+            episode_index=ep_idx,
+            step_index=step_idx,
             demo_names=used,
             obs_keys=keys,
             obs_slices=slices,

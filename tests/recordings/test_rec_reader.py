@@ -203,3 +203,16 @@ def test_new_readers_see_new_demos_while_an_old_one_is_open(tmp_path: Path) -> N
         assert len(new.episode("demo_1")) == len(synth_episode(0, 1))
     assert len(old.episode("demo_0")) == len(eps[0])  # the old view still reads its demos
     old.close()
+
+
+def test_lenient_transitions_skip_a_bad_demo_in_the_middle_without_a_gap(tmp_path: Path) -> None:
+    path = tmp_path / "d.h5"
+    eps = _make(path)
+    _corrupt(path, lambda g, f: g["obs/goal"].__setitem__((3, 1), np.inf))
+    ds = Dataset(path, lenient=True)
+    t = ds.transitions(obs_keys=["goal"])
+    assert t.demo_names == ["demo_0", "demo_2"]
+    assert np.array_equal(t.obs, np.concatenate([eps[0].obs["goal"], eps[2].obs["goal"]]))
+    assert np.array_equal(t.actions, np.concatenate([eps[0].actions, eps[2].actions]))
+    assert t.episode_index.tolist() == [0] * len(eps[0]) + [1] * len(eps[2])
+    assert ds.problems == [f"{path}: demo_1/obs/goal: NaN or inf at step 3 (1 steps) (skipped)"]
