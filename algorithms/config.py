@@ -37,6 +37,9 @@ class TrainConfig:
     hidden_sizes: tuple[int, ...] = setting((256, 256), "widths of the MLP's hidden layers")
     activation: str = setting("relu", "non-linearity between hidden layers", ACTIVATIONS)
     normalize: bool = setting(True, "standardise observations and actions with train-set stats")
+    obs_noise: float = setting(
+        0.0, "std of Gaussian noise added to training observations (normalised units)"
+    )
     val_fraction: float = setting(
         0.1, "fraction of demos held out for validation when the file has no 'valid' mask"
     )
@@ -61,6 +64,8 @@ class TrainConfig:
             raise ValueError(f"hidden_sizes needs positive widths, got {self.hidden_sizes}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.obs_noise < 0:
+            raise ValueError(f"obs_noise must be >= 0 (0 = off), got {self.obs_noise}")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.log_every < 1:

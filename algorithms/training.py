@@ -242,9 +242,13 @@ class Trainer:
         count, tic = 0, time.perf_counter()
         while self.step < cfg.steps:
             pick = torch.randint(n_train, (batch,), generator=self._gen, device=dev)
-            loss, parts = self.net.net.loss(
-                *self._batch(self._train_rows[pick]), generator=self._gen
-            )
+            obs, act, mask = self._batch(self._train_rows[pick])
+            if cfg.obs_noise > 0:
+                # Input noise: a cheap regulariser and a crude stand-in for states slightly off
+                # the demonstrations (data augmentation, CMU 10-403's imitation lecture).
+                noise = torch.randn(obs.shape, generator=self._gen, device=dev)
+                obs = obs + cfg.obs_noise * noise
+            loss, parts = self.net.net.loss(obs, act, mask, generator=self._gen)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip > 0:

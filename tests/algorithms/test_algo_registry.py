@@ -69,6 +69,7 @@ def test_make_config_parses_strings():
         ("cvae", {"z_mode": "mean"}, "z_mode must be one of"),
         ("cvae", {"chunk_size": 0}, "chunk_size"),
         ("cvae", {"val_fraction": 1.0}, "val_fraction"),
+        ("bc", {"obs_noise": -0.1}, "obs_noise must be >= 0"),
     ],
 )
 def test_bad_settings_say_what_to_fix(name, overrides, message):
