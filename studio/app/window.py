@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from studio.app.panels import ControlsPanel, SceneToolBar, StudioStatusBar, scene_title
 from studio.app.playback import PlaybackController
 from studio.app.recorder import Recorder
+from studio.app.render import AsyncRenderer, RenderRequest, camera_to_dict
 from studio.app.scene import LiveScene, Step
 from studio.app.settings import AppSettings
 from studio.app.teleop import COMMANDS, KeyBindings, KeyboardTeleop
@@ -63,6 +65,7 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         gamepad: Any = "auto",
         seed: int | None = None,
+        threaded_render: bool = True,
     ) -> None:
         """Args:
         scene: scene id (default: the last one, else arm push).
@@ -71,6 +74,8 @@ class MainWindow(QMainWindow):
         settings: where settings live (tests pass a temporary INI file).
         gamepad: a ``Gamepad`` to poll, None for none, ``"auto"`` to open SDL's.
         seed: seed of the first episode.
+        threaded_render: render in a worker thread (see ``render.py``); False renders on the
+            GUI thread, which blocks the control loop for the length of each frame.
         """
         super().__init__()
         self.settings = AppSettings(settings)
@@ -83,6 +88,10 @@ class MainWindow(QMainWindow):
         self._sim_marks: collections.deque[tuple[float, float]] = collections.deque(maxlen=64)
         self._dirty = True
         self.max_render_pixels = MAX_RENDER_PIXELS
+        self.render_seconds: collections.deque[float] = collections.deque(maxlen=120)
+        self.renderer = AsyncRenderer(self) if threaded_render else None
+        if self.renderer is not None:
+            self.renderer.frame_rendered.connect(self._on_frame_rendered)
         self.last_action = np.zeros(0)
         self._pad_state: Any = None
         self.gamepad = self._open_gamepad() if gamepad == "auto" else gamepad
@@ -614,20 +623,53 @@ class MainWindow(QMainWindow):
     def _on_display_tick(self) -> None:
         # Redraw only when something changed (a step, a restored state, a camera move): with a
         # software renderer an unchanged frame is the most expensive thing the GUI could do.
-        if not self._dirty:
+        # While the render thread is busy the request waits here, so it carries the newest state.
+        if not self._dirty or (self.renderer is not None and self.renderer.busy):
             return
         self._dirty = False
-        self.render_frame()
+        self._request_frame()
 
-    def render_frame(self) -> None:
-        """Render the scene into the viewport now."""
+    def _render_size(self) -> tuple[int, int]:
         ratio = self.viewport.devicePixelRatioF()
         w, h = self.viewport.width() * ratio, self.viewport.height() * ratio
         scale = min(1.0, (self.max_render_pixels / max(w * h, 1)) ** 0.5)
-        frame = self.scene.render(int(w * scale), int(h * scale))
+        return int(w * scale), int(h * scale)
+
+    def _request_frame(self) -> int:
+        w, h = self._render_size()
+        if self.renderer is None:
+            t0 = time.perf_counter()
+            frame = self.scene.render(w, h)
+            self._on_frame_rendered(frame, time.perf_counter() - t0)
+            return 0
+        scene = self.scene
+        return self.renderer.request(
+            RenderRequest(
+                env_id=scene.env_id,
+                state=scene.env.get_state(),
+                camera=camera_to_dict(scene.camera),
+                width=w,
+                height=h,
+                shadows=scene.shadows,
+            )
+        )
+
+    def render_frame(self, timeout: float = 10.0) -> None:
+        """Render the current state into the viewport and wait for it (screenshots, tests)."""
+        serial = self._request_frame()
+        if self.renderer is None:
+            return
+        app = QApplication.instance()
+        end = time.perf_counter() + timeout
+        while self.renderer.last_serial < serial and time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+
+    def _on_frame_rendered(self, frame: np.ndarray, seconds: float) -> None:
         if self.mode == "live":
             self._update_live_overlay()
         self.viewport.set_frame(frame)
+        self.render_seconds.append(seconds)
         self._frames.append(time.perf_counter())
         self.frame_rendered.emit()
 
@@ -713,6 +755,8 @@ class MainWindow(QMainWindow):
             timer.stop()
         self.playback.pause()
         self.recorder.close()
+        if self.renderer is not None:
+            self.renderer.close()
         self.scene.close()
         if self.gamepad is not None:
             self.gamepad.close()
