@@ -300,14 +300,15 @@ class Trainer:
 
     def policy(self, device: str | torch.device = "cpu") -> Policy:
         """A copy of the current weights as a :class:`Policy` (safe to use from another thread)."""
-        net = copy.deepcopy(self.net).to(resolve_device(device))
+        dev = resolve_device(device)
+        net = copy.deepcopy(self.net).to(dev)
         return Policy(
             net,
             algorithm=self.algorithm,
             config=self.cfg,
             obs_keys=self.obs_keys,
             lineage={**self.lineage, "steps": self.step},
-            device=device if device != "auto" else resolve_device(device),
+            device=dev,
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a setting of the algorithm's config (repeatable)",
     )
     parser.add_argument("--steps", type=int, help="gradient steps (same as --set steps=N)")
+    parser.add_argument(
+        "--obs-keys", help="observation parts to train on, comma-separated (default: all)"
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     parser.add_argument("--seed", type=int, default=0, help="seed of split, init and batches")
     parser.add_argument("--runs-dir", default="runs", help="parent folder of runs (default runs)")
@@ -104,9 +107,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         dataset = recordings.Dataset(data_path)
+        keys = [k.strip() for k in args.obs_keys.split(",")] if args.obs_keys else None
+        data = algorithms.as_demo_data(dataset, obs_keys=keys)
         trainer = algorithms.Trainer(
             cfg,
-            dataset,
+            data,
             device=device,
             rng=np.random.default_rng(args.seed),
             checkpoint_path=run_dir / "checkpoint.pt",

@@ -44,6 +44,17 @@ def test_train_then_eval(arm_demos, tmp_path, capsys):
     assert main(args) == 2  # the run folder exists
     assert "already exists" in capsys.readouterr().err
 
+    # A policy on some of the parts reads them by name from the env's full observation.
+    base = args[:-7]  # without --runs-dir ... --threads 1
+    sub = ["--runs-dir", str(tmp_path), "--no-progress", "--name", "sub"]
+    assert main([*base, *sub, "--obs-keys", "ee_pos,puck_pos,goal_pos"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(tmp_path / "sub" / "checkpoint.pt"), "--episodes", "1"]) == 0
+    assert "policy: success" in capsys.readouterr().out
+    sub[-1] = "bad-keys"
+    assert main([*base, *sub, "--obs-keys", "ee_pos,nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+
 
 @pytest.mark.parametrize(
     ("extra", "message"),
