@@ -21,6 +21,7 @@ from .schema import (
     SOURCES,
     STEP_FIELDS,
     RecordingError,
+    check_user_attrs,
     demo_index,
     natural_key,
     parse_tags,
@@ -179,6 +180,7 @@ class RecordingFile:
         """
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+        check_user_attrs(attrs or {})
         if self.mode == "r" or self._closed:
             raise RecordingError(f"{self.path}: opened read-only or closed")
         if parent is not None and parent not in self.demos:
@@ -356,6 +358,7 @@ class RecordingFile:
     def set_attrs(self, name: str, **attrs: Any) -> None:
         """Set demo attributes: ``tags`` (list[str]), ``notes``, ``success``...; None removes."""
         with self._write() as f:
+            check_user_attrs(attrs)
             self._set_demo_attrs(self._demo(f, name), attrs)
 
     def set_mask(self, mask_name: str, demo_names: list[str]) -> None:

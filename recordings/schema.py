@@ -43,6 +43,17 @@ STANDARD_DEMO_ATTRS = frozenset(
         "obs_keys",
     }
 )
+# Attributes the writer owns: callers may not set them (they would break validation or recovery).
+PROTECTED_DEMO_ATTRS = frozenset({"num_samples", "episode_id", "obs_keys", "source", "created"})
+
+
+def check_user_attrs(attrs: dict[str, Any]) -> None:
+    """Raise ValueError if ``attrs`` tries to set an attribute the writer owns."""
+    bad = sorted(PROTECTED_DEMO_ATTRS & set(attrs))
+    if bad:
+        raise ValueError(f"demo attributes {bad} are set by the writer and cannot be given")
+
+
 # Per-step datasets of a demo besides obs/ and next_obs/.
 STEP_FIELDS = ("actions", "rewards", "dones", "states", "provenance", "labels")
 

@@ -122,6 +122,10 @@ def test_append_rejects_what_would_break_the_file(tmp_path: Path) -> None:
     empty.discard()
     with pytest.raises(ValueError, match="source"):
         rf.begin_episode(source="alien")
+    with pytest.raises(ValueError, match="num_samples"):
+        rf.begin_episode(source="human", attrs={"num_samples": 3})
+    with pytest.raises(ValueError, match="episode_id"):
+        rf.set_attrs(name, episode_id="x")
 
 
 def test_steps_reach_the_journal_within_the_flush_interval(tmp_path: Path) -> None:
