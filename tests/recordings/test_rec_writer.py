@@ -221,3 +221,21 @@ def test_failed_commit_keeps_steps_for_recover(tmp_path: Path, monkeypatch) -> N
         info = ds.info("demo_1")
         assert info.success is True and info.device == "gamepad"
         assert info.attrs["operator"] == "ann" and info.attrs["recovered"] is True
+
+
+def test_image_observations_fit_the_layout(tmp_path: Path) -> None:
+    """Cameras later go in as obs/<camera> uint8 (H, W, 3); nothing may stand in their way."""
+    rf = RecordingFile(tmp_path / "d.h5")
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(6, 8, 10, 3), dtype=np.uint8)
+    w = rf.begin_episode(source="human")
+    for t in range(6):
+        w.append({"ee_pos": np.full(2, t, float), "front": frames[t]}, np.zeros(2), 0.0,
+                 t == 5, np.zeros(3))  # fmt: skip
+    name = w.finish(success=True)
+    with Dataset(rf.path) as ds:
+        ep = ds.episode(name)
+        assert ep.obs["front"].dtype == np.uint8 and np.array_equal(ep.obs["front"], frames)
+        assert ds.fields(name)["obs/front"] == ((8, 10, 3), "uint8")
+        t = ds.transitions()  # flat training vectors leave images out by default
+        assert t.obs_keys == ["ee_pos"] and t.obs.shape == (6, 2)
