@@ -180,7 +180,8 @@ def parse_tags(value: Any) -> list[str]:
 
 def demo_info_from_attrs(name: str, attrs: Any, num_samples: int) -> DemoInfo:
     """Build a DemoInfo from a demo group's attributes (our own or robomimic's)."""
-    a = {k: to_python(attrs[k]) for k in attrs}
+    # model_file (the MJCF, tens of KB) is not part of DemoInfo: skip reading it.
+    a = {k: to_python(attrs[k]) for k in attrs if k != "model_file"}
     success = a.get("success")
     parent = a.get("parent") or None
     extra = {k: v for k, v in a.items() if k not in STANDARD_DEMO_ATTRS}
