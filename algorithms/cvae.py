@@ -39,7 +39,7 @@ class CVAEConfig(TrainConfig):
     latent_dim: int = setting(2, "size of the latent z (a few dims suffice for a few modes)")
     beta: float = setting(0.1, "weight of the KL term (1 = the plain ELBO)")
     z_mode: str = setting(
-        "episode",
+        "sample",
         "z at act time: zero (prior mean), sample (each prediction) or episode (one per episode)",
         Z_MODES,
     )

@@ -77,7 +77,7 @@ def test_train_missing_data(tmp_path, capsys):
 
 def test_list_settings(capsys):
     assert main(["train", "--algo", "cvae", "--list-settings"]) == 0
-    assert "z_mode = 'episode' {zero, sample, episode}" in capsys.readouterr().out
+    assert "z_mode = 'sample' {zero, sample, episode}" in capsys.readouterr().out
 
 
 def test_eval_bad_checkpoint(tmp_path, capsys):
