@@ -99,6 +99,15 @@ class Policy:
         self._queue: torch.Tensor | None = None  # (B, h, A) open-loop actions left to execute
         self._episode_state: dict[str, torch.Tensor] = {}
 
+    def obs_from_parts(self, parts: dict[str, np.ndarray]) -> np.ndarray:
+        """The policy's flat input from named observation parts (e.g. ``env.split_obs(obs)``)."""
+        missing = [k for k in self.obs_keys if k not in parts]
+        if missing:
+            raise ValueError(
+                f"missing observation part(s) {missing}; the policy reads {self.obs_keys}"
+            )
+        return np.concatenate([np.asarray(parts[k], dtype=np.float32) for k in self.obs_keys], -1)
+
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Action(s) for ``obs`` ``(D,)`` -> ``(A,)`` or ``(B, D)`` -> ``(B, A)``, float32."""

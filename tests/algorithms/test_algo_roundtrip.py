@@ -97,3 +97,13 @@ def test_policy_rejects_wrong_obs_shape(tiny_data):
     trainer = algorithms.Trainer(small_config("bc"), tiny_data, device="cpu", rng=0)
     with pytest.raises(ValueError, match=r"expected obs of shape \(3,\)"):
         trainer.policy().act(np.zeros(4))
+
+
+def test_obs_from_named_parts(tiny_file):
+    trainer = algorithms.Trainer(small_config("bc"), tiny_file, device="cpu", rng=0)
+    policy = trainer.policy()
+    obs = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    flat = policy.obs_from_parts({"rest": obs[2:], "pos": obs[:2], "unused": np.zeros(4)})
+    np.testing.assert_array_equal(flat, obs)
+    with pytest.raises(ValueError, match=r"missing observation part\(s\) \['rest'\]"):
+        policy.obs_from_parts({"pos": obs[:2]})
