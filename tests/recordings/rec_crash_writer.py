@@ -1,12 +1,17 @@
 """Child process for the kill -9 test: records synthetic episodes forever, reporting progress.
 
-Usage: ``python rec_crash_writer.py FILE SEED``. Prints ``BEGIN k``, ``FLUSHED k n`` (n steps of
-episode k are flushed) and ``COMMITTED k name`` (finish() returned) as each happens.
+Usage: ``python rec_crash_writer.py FILE SEED [slow]``. Prints ``BEGIN k``, ``FLUSHED k n`` (n
+steps of episode k are flushed) and ``COMMITTED k name`` (finish() returned) as each happens.
+With ``slow``, every ``pwrite`` (the commit's page writes to the journal and the file) sleeps
+2 ms, which widens the moments in which the HDF5 file is half-written so that random kills land
+there often.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 from rec_synth import record, synth_episode
 
@@ -33,5 +38,16 @@ def main(path: str, seed: int) -> None:
         k += 1
 
 
+def _slow_pwrite(pwrite):
+    def slow(fd, data, offset):
+        n = pwrite(fd, data, offset)
+        time.sleep(0.002)
+        return n
+
+    return slow
+
+
 if __name__ == "__main__":
+    if sys.argv[3:] == ["slow"]:
+        os.pwrite = _slow_pwrite(os.pwrite)
     main(sys.argv[1], int(sys.argv[2]))

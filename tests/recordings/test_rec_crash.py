@@ -20,9 +20,11 @@ from recordings.sidecar import sidecar_paths
 WRITER = Path(__file__).with_name("rec_crash_writer.py")
 
 
-def _kill_at_random(path: Path, seed: int, delay: float, wait_ready: bool) -> list[str]:
+def _kill_at_random(
+    path: Path, seed: int, delay: float, wait_ready: bool, slow: bool = False
+) -> list[str]:
     proc = subprocess.Popen(
-        [sys.executable, str(WRITER), str(path), str(seed)],
+        [sys.executable, str(WRITER), str(path), str(seed), *(["slow"] if slow else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -84,7 +86,9 @@ def _trials(tmp_path: Path, n: int) -> None:
         # Kill early and late: during start-up, the first commits, and later ones.
         wait_ready = trial % 5 != 0
         delay = float(rng.uniform(0.0, 0.8 if wait_ready else 0.6))
-        lines = _kill_at_random(path, trial, delay, wait_ready)
+        # Every other trial slows the commit's page writes down, so that kills often land
+        # while the HDF5 file is half-written (only the rollback journal saves it then).
+        lines = _kill_at_random(path, trial, delay, wait_ready, slow=trial % 2 == 1)
         totals += _check_after_crash(path, trial, lines)
         shutil.rmtree(path.parent)
     # The trials must have exercised both paths, or they prove nothing.
