@@ -199,7 +199,8 @@ p99 of `append()` in each of the 10 episodes: \
 {", ".join(f"{v:.0f}" for v in a["episode_p99"])} µs.
 
 The baseline row shows what this shared 2-core machine adds to any code woken every 2 ms (cold
-caches, other processes): the rare steps over 1 ms happen without the writer too.
+caches, other processes, ~3x the hot-loop cost): compare the two rows rather than the absolute
+figures. The writer itself costs ~30 µs a step in a hot loop (see the unpaced rate).
 
 - `finish()` (commit of a 1,000-step demo into the HDF5 file through the rollback journal, with
   fsyncs): median {a["commit_ms"]:.1f} ms, once per episode, between episodes.
