@@ -36,6 +36,10 @@ Public API::
 :class:`DemoData` (``DemoData.from_arrays(obs, actions, episode_index)``). Validation uses the
 file's ``valid`` mask when present, else a seeded ``cfg.val_fraction`` of the demos.
 
+Threads: build the ``Trainer`` in the worker thread as well (it reads the file, hashes it for
+the lineage and moves the data to the device); between two yields the caller may take
+``trainer.policy()`` (a copy) from that thread and hand it to the GUI.
+
 Errors: ``ValueError`` for bad settings or devices (``"cuda"`` without CUDA),
 :class:`TrainingDiverged` when the loss becomes NaN/inf (weights roll back to the last good log
 point; a ``checkpoint_path`` file keeps the last good checkpoint), :class:`CheckpointError` for

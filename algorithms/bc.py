@@ -108,10 +108,10 @@ class BC(nn.Module):
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """MSE or NLL of the expert's action. ``obs`` (B, k, D), ``actions`` (B, 1, A)."""
         target = actions[:, 0]  # (B, A)
-        logits, mean, log_std = self._dist(obs)
         if self.cfg.head == "mse":
-            loss = ((mean[:, 0] - target) ** 2).sum(-1).mean()
-            return loss, {}
+            pred = self.body(obs.flatten(1))  # (B, A)
+            return ((pred - target) ** 2).sum(-1).mean(), {}
+        logits, mean, log_std = self._dist(obs)
         log_w = F.log_softmax(logits, -1)  # (B, K)
         log_p = gaussian_log_prob(target[:, None], mean, log_std)  # (B, K)
         nll = -torch.logsumexp(log_w + log_p, -1).mean()

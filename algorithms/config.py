@@ -33,7 +33,9 @@ class TrainConfig:
     lr: float = setting(1e-3, "learning rate of AdamW")
     lr_schedule: str = setting("cosine", "learning-rate schedule over the steps", LR_SCHEDULES)
     weight_decay: float = setting(1e-4, "AdamW weight decay")
-    grad_clip: float = setting(10.0, "clip the gradient norm to this value (0 = off)")
+    grad_clip: float = setting(
+        0.0, "clip the gradient norm to this value (0 = off; try 10 if the loss spikes)"
+    )
     hidden_sizes: tuple[int, ...] = setting((256, 256), "widths of the MLP's hidden layers")
     activation: str = setting("relu", "non-linearity between hidden layers", ACTIVATIONS)
     normalize: bool = setting(True, "standardise observations and actions with train-set stats")

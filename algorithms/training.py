@@ -162,6 +162,7 @@ class Trainer:
         self._hist = torch.as_tensor(win["hist"], device=dev)  # (N, k)
         self._chunk = torch.as_tensor(win["chunk"], device=dev)  # (N, H)
         self._mask = torch.as_tensor(win["chunk_mask"], device=dev, dtype=torch.float32)
+        self._ones = torch.ones(max(cfg.batch_size, _VAL_BATCH), 1, device=dev)  # chunk of 1
         self._train_rows = train_t
         self._val_rows = torch.as_tensor(val_rows, device=dev)
 
@@ -191,7 +192,12 @@ class Trainer:
 
     # -- batches ----------------------------------------------------------------------------
     def _batch(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        obs = self._obs[self._hist[rows]]  # (B, k, D)
+        if self._hist.shape[1] == 1:
+            obs = self._obs[rows].unsqueeze(1)  # (B, 1, D): one gather, no window indices
+        else:
+            obs = self._obs[self._hist[rows]]  # (B, k, D)
+        if self._chunk.shape[1] == 1:
+            return obs, self._act[rows].unsqueeze(1), self._ones[: len(rows)]
         act = self._act[self._chunk[rows]]  # (B, H, A)
         return obs, act, self._mask[rows]  # mask (B, H)
 

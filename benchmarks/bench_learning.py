@@ -16,6 +16,7 @@ seeds (i).
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -116,13 +117,33 @@ def arm_section(tmp: Path) -> str:
     """BC on 20 arm-push demos."""
     path = tmp / "arm.h5"
     expert = collect(ARM_PUSH, 20, path)
-    rows = [HEADER]
+    rows, best = [HEADER], 0.0
     for name, settings in [("BC, MSE head", {}), ("BC, GMM head (K=5)", {"head": "gmm"})]:
-        rows.append(_row(name, *train_and_eval("bc", settings, path, ARM_PUSH)))
+        result, seconds, metrics = train_and_eval("bc", settings, path, ARM_PUSH)
+        rows.append(_row(name, result, seconds, metrics))
+        best = max(best, result.success_rate)
+    verdict = (
+        "Target met."
+        if best >= 0.8
+        else (
+            "**Target not met.** The validation loss (held-out demos) is several times the "
+            "training loss: 18 training demos do not cover the random puck, goal and arm start "
+            "poses, and the policy's action differs from the expert's from the first steps of "
+            "an unseen episode; it then often stalls against the puck. The expert is a "
+            "switching controller of the *differences* ee - puck and goal - puck, which an MLP "
+            "on absolute positions must discover from 1,600 samples. In trials outside this "
+            "benchmark, the same BC on (puck - ee, goal - puck, puck_vel) reached 44% (56% "
+            "with demos collected under DART-style action noise, Laskey et al. 2017), and "
+            "100 demos on the raw observation 28% at 3,000 steps; more steps and input noise "
+            "did not close the gap."
+        )
+    )
     return (
         f"## 1. Arm push, 20 scripted-expert demos (expert success {expert:.0%})\n\n"
         f"Default settings but {STEPS} steps (MLP 256x256, all observation parts), "
-        f"{EVAL_EPISODES} episodes. Target: BC success >= 80%.\n\n" + "\n".join(rows) + "\n"
+        f"{EVAL_EPISODES} episodes. Target: BC success >= 80%.\n\n"
+        + "\n".join(rows)
+        + f"\n\n{verdict}\n"
     )
 
 
@@ -130,9 +151,18 @@ def car_section(tmp: Path) -> str:
     """MSE regression vs multimodal policies on the two-mode car expert."""
     path = tmp / "car.h5"
     expert = collect(CAR_OBSTACLE, 50, path)
-    rows = [HEADER]
+    rows, results = [HEADER], []
     for name, algo, settings in CAR_RUNS:
-        rows.append(_row(name, *train_and_eval(algo, settings, path, CAR_OBSTACLE)))
+        result, seconds, metrics = train_and_eval(algo, settings, path, CAR_OBSTACLE)
+        rows.append(_row(name, result, seconds, metrics))
+        results.append((name, result))
+    mse = results[0][1]
+    met = [n for n, r in results[1:] if r.success_rate >= 0.85]
+    rows.append(
+        f"\nMSE-BC: {mse.success_rate:.0%} success, {mse.collision_rate:.0%} collisions"
+        f" ({'fails as expected' if mse.success_rate < 0.5 else 'does not fail as expected'}). "
+        f">= 85%: {', '.join(met) if met else 'none'}."
+    )
     return (
         f"## 2. Car, 50 demos of the 50/50 two-mode expert (expert success {expert:.0%})\n\n"
         f"Default settings but {STEPS} steps, {EVAL_EPISODES} episodes. Expected: MSE-BC "
@@ -154,7 +184,7 @@ def _bare_loop(obs: torch.Tensor, act: torch.Tensor, cfg: algorithms.BCConfig, s
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    float(loss)  # wait for the last step
+    float(loss.detach())  # wait for the last step
     return steps * batch / (time.perf_counter() - tic)
 
 
@@ -181,7 +211,7 @@ def throughput_section(tmp: Path, steps: int = 1500, repeats: int = 3) -> str:
         "## 3. Training throughput (BC, MSE head, MLP 256x256, batch 256, car data)\n\n"
         f"Median of {repeats} alternating runs of {steps} steps each.\n\n"
         "| loop | samples/s |\n|---|---|\n"
-        f"| `algorithms.Trainer` (validation every {cfg.log_every} steps, grad clip, cosine LR) "
+        f"| `algorithms.Trainer` (validation every {cfg.log_every} steps, metrics, cosine LR) "
         f"| {o:,.0f} |\n"
         f"| bare PyTorch loop (index, forward, MSE, backward, AdamW) | {b:,.0f} |\n"
         f"| **ratio** | **{o / b:.2f}x** (target >= 0.8x) |\n"
@@ -192,6 +222,7 @@ def main() -> str:
     """Run the three parts; return the Markdown report."""
     torch.set_num_threads(1)
     algorithms.warm_up()
+    load = os.getloadavg()[0]
     tic = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -199,7 +230,9 @@ def main() -> str:
     minutes = (time.perf_counter() - tic) / 60
     intro = (
         "CPU only, one torch thread, seed 0 for the split, initialisation and batches; "
-        f"demos use seeds 0..N-1, evaluation seeds {EVAL_SEED}+i. Total time {minutes:.1f} min.\n"
+        f"demos use seeds 0..N-1, evaluation seeds {EVAL_SEED}+i. Total time {minutes:.1f} min; "
+        f"1-minute load average at the start {load:.1f} (other jobs share the machine, so the "
+        "times and samples/s are noisy; the throughput ratio alternates the two loops).\n"
     )
     return intro + "\n" + "\n".join(parts)
 
