@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class RandomActor:
     """Uniformly random actions: the floor of the expert-normalised score."""
 
-    def __init__(self, space, *, seed: int) -> None:
+    def __init__(self, space: Any, *, seed: int) -> None:
         import numpy as np
 
         self._space, self._seed = space, seed
@@ -45,7 +46,7 @@ class RandomActor:
         if seed is not None:
             self._rng = np.random.default_rng(seed)
 
-    def act(self, obs):
+    def act(self, obs: Any) -> Any:
         low, high = self._space.low, self._space.high
         shape = (*obs.shape[:-1], *low.shape)
         return self._rng.uniform(low, high, size=shape).astype(self._space.dtype)
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"eval: {exc}", file=sys.stderr)
         return 2
 
-    def factory(seed: int):
+    def factory(seed: int) -> Any:
         return make_env(env_id)
 
     expert_result = random_result = None
