@@ -1,0 +1,73 @@
+"""The reusable widgets on their own (no simulator, no studio)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from widgets.dataset_panel import DatasetPanel, DemoRow
+from widgets.status import EpisodeEndBar
+from widgets.timeline import Timeline
+from widgets.viewport import Viewport
+
+pytestmark = pytest.mark.gui
+
+
+def test_viewport_keeps_the_frame_and_reports_gestures(qtbot):
+    vp = Viewport()
+    qtbot.addWidget(vp)
+    vp.resize(400, 300)
+    vp.show()
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[:, :, 0] = 200
+    with qtbot.waitSignal(vp.frame_shown, timeout=2000):
+        vp.set_frame(frame)
+    assert vp.frame() is not None and vp.frame().shape == (240, 320, 3)
+    vp.set_action(np.array([0.5, -1.0]), ["x", "y"])
+    vp.set_recording(True, "REC  12 steps")
+    vp.set_hints([("Space", "record")])
+    image = vp.grab().toImage()
+    assert image.pixelColor(200, 150).red() > 150  # the frame is drawn under the overlays
+    with qtbot.waitSignal(vp.zoomed) as blocker:
+        vp.zoomed.emit(1.0)
+    assert blocker.args == [1.0]
+
+
+def test_timeline_emits_what_the_person_does(qtbot):
+    tl = Timeline()
+    qtbot.addWidget(tl)
+    tl.set_episode(np.zeros((50, 2)), ["a", "b"], dt=0.05)
+    with qtbot.waitSignal(tl.frame_selected) as blocker:
+        tl._slider.setValue(10)
+    assert blocker.args == [10]
+    with qtbot.assertNotEmitted(tl.frame_selected):
+        tl.set_frame(20)  # model -> view does not echo back
+    assert tl.frame() == 20
+    with qtbot.waitSignal(tl.step_clicked) as blocker:
+        tl._fwd.click()
+    assert blocker.args == [1]
+    with qtbot.waitSignal(tl.speed_changed) as blocker:
+        tl._speed.setCurrentIndex(0)
+    assert blocker.args == [0.1]
+
+
+def test_dataset_panel_lists_and_keeps_the_selection(qtbot):
+    panel = DatasetPanel()
+    qtbot.addWidget(panel)
+    rows = [DemoRow("demo_1", "human", 30, True), DemoRow("demo_2", "human", 12, False)]
+    panel.set_rows(rows)
+    assert panel.select("demo_2") and panel.selected() == "demo_2"
+    panel.set_rows([*rows, DemoRow("demo_3", "human", 5, None, tags=["x"])])
+    assert panel.selected() == "demo_2"
+    with qtbot.waitSignal(panel.demo_activated) as blocker:
+        panel._play_btn.click()
+    assert blocker.args == ["demo_2"]
+
+
+def test_episode_end_bar(qtbot):
+    bar = EpisodeEndBar()
+    qtbot.addWidget(bar)
+    bar.ask("done", success=True)
+    assert bar.isVisible()
+    with qtbot.waitSignal(bar.kept):
+        bar._keep.click()
