@@ -18,6 +18,7 @@ import mujoco
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from studio.app.render import fit_render_size
 from studio.envs import make_env
 
 
@@ -216,7 +217,7 @@ class LiveScene(QObject):
     # ----------------------------------------------------------------------------- view
     def render(self, width: int, height: int) -> np.ndarray:
         """Render the current state from :attr:`camera` as ``(H, W, 3)`` uint8."""
-        width, height = self._fit(width, height)
+        width, height = fit_render_size(self.env.model, width, height)
         if self._renderer is None or self._render_size != (width, height):
             if self._renderer is not None:
                 self._renderer.close()
@@ -226,13 +227,6 @@ class LiveScene(QObject):
         self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = int(self.shadows)
         self._renderer.update_scene(self.env.data, self.camera)
         return self._renderer.render()
-
-    def _fit(self, width: int, height: int) -> tuple[int, int]:
-        # The offscreen buffer bounds the render size; keep the widget's aspect ratio and let
-        # the viewport scale the rest. Even sizes keep the image rows aligned.
-        vis = self.env.model.vis.global_
-        scale = min(1.0, vis.offwidth / max(width, 1), vis.offheight / max(height, 1))
-        return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
     def orbit(self, dx: float, dy: float, height: int) -> None:
         """Rotate the camera by a mouse drag of ``(dx, dy)`` pixels in a view ``height`` high."""

@@ -710,8 +710,8 @@ class MainWindow(QMainWindow):
         now = time.perf_counter()
         sim = self.scene.loop_steps * self.scene.env.control_dt
         stepping = self.mode == "live" and not (self.scene.paused or self.scene.halted)
-        if not stepping:
-            self._sim_marks.clear()  # a pause is not a slow simulation
+        if not stepping or (self._sim_marks and sim < self._sim_marks[-1][1]):
+            self._sim_marks.clear()  # a pause is not a slow simulation; a new scene restarts
         self._sim_marks.append((now, sim))
         # Real-time factor over the last ~2 s of wall time while the loop runs.
         old = next((m for m in self._sim_marks if now - m[0] <= 2.0), self._sim_marks[0])
