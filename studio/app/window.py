@@ -389,7 +389,11 @@ class MainWindow(QMainWindow):
     def _poll_pad(self) -> Any:
         if self.gamepad is None:
             return None
-        state = self.gamepad.poll()
+        try:
+            state = self.gamepad.poll()
+        except Exception as exc:  # a pygame hiccup must never stop the control loop
+            self.statusBar().showMessage(f"gamepad: {exc}", 5000)
+            return None
         self._pad_state = state
         if state.events and state.connected:
             self.active_device = f"gamepad:{state.name}"  # a button press is using the pad
