@@ -161,7 +161,7 @@ def car_section(tmp: Path) -> str:
     rows.append(
         f"\nMSE-BC: {mse.success_rate:.0%} success, {mse.collision_rate:.0%} collisions"
         f" ({'fails as expected' if mse.success_rate < 0.5 else 'does not fail as expected'}). "
-        f">= 85%: {', '.join(met) if met else 'none'}."
+        f">= 85%: {'; '.join(met) if met else 'none'}."
     )
     return (
         f"## 2. Car, 50 demos of the 50/50 two-mode expert (expert success {expert:.0%})\n\n"
