@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
         self.settings.scene = env_id
         self.scene.set_speed(self.settings.speed)
         self._apply_scene_ui()
+        self._refresh_demos()
         self.scene.start()
 
     def set_speed(self, speed: float) -> None:
@@ -573,7 +574,15 @@ class MainWindow(QMainWindow):
             for info in infos
         ]
         self.dataset_panel.set_rows(rows)
-        self.dataset_panel.set_header(f"<b>{rec.path.name}</b> — {len(rows)} demos  ({rec.path})")
+        header = f"<b>{rec.path.name}</b> — {len(rows)} demos  ({rec.path})"
+        args = rec.file_env_args() if rows else None
+        if args and args.get("env_name") not in (None, self.scene.env_id):
+            # One file holds one scene's demos: say so before the person tries to record.
+            header += (
+                f"<br><span style='color:#d08020'>Demos of {scene_title(args['env_name'])}: "
+                "open or create another file to record this scene.</span>"
+            )
+        self.dataset_panel.set_header(header)
 
     def _on_rename_requested(self, old: str, new: str) -> None:
         self._guarded(lambda: self.recorder.rename(old, new))
