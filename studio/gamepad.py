@@ -393,6 +393,16 @@ class Gamepad:
             except self._pygame.error:
                 continue  # unplugged between listing and opening
 
+    def _device_present(self) -> bool:
+        """Whether the active device is still among those SDL lists."""
+        assert self._pygame is not None and self._device is not None
+        joystick = self._pygame.joystick
+        try:
+            ids = {joystick.Joystick(i).get_instance_id() for i in range(joystick.get_count())}
+        except self._pygame.error:
+            return False
+        return self._device.instance_id in ids
+
     def poll(self) -> GamepadState:
         """Pump SDL's events, follow hot-plug and return a snapshot. Never blocks."""
         if not self._ensure_init():
@@ -403,7 +413,17 @@ class Gamepad:
         button_down = {pg.JOYBUTTONDOWN}
         if self._controller is not None:
             button_down.add(pg.CONTROLLERBUTTONDOWN)
-        for event in pg.event.get():  # also pumps: SDL applies new device reports here
+        try:
+            pending = pg.event.get()  # also pumps: SDL applies new device reports here
+        except (SystemError, KeyError):
+            # pygame 2.6 can fail converting a removal event for a device it never opened
+            # (e.g. a second pad plugged in and out between two polls). Losing that batch of
+            # events is harmless; losing the control loop is not. Re-scan the devices instead.
+            pending = []
+            if self._device is not None and not self._device_present():
+                self._device.close()
+                self._device = None
+        for event in pending:
             if event.type == pg.JOYDEVICEADDED:
                 if self._device is None:
                     self._activate_first()
