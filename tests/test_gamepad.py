@@ -366,3 +366,20 @@ def test_poll_survives_pygame_quit(live: tuple[Gamepad, VirtualJoystick]) -> Non
         assert pad.poll().connected
         again.tap(Button.X)
         assert pad.poll().events == ["keep"]
+
+
+def test_poll_survives_an_event_conversion_error_and_notices_the_unplug(
+    live: tuple[Gamepad, VirtualJoystick], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pygame can raise while converting a removal event; the control loop must keep going."""
+    pad, vj = live
+    assert pad.poll().connected
+    import pygame
+
+    def broken_get(*args: object, **kwargs: object) -> list:
+        raise KeyError(1)
+
+    vj.detach()
+    monkeypatch.setattr(pygame.event, "get", broken_get)
+    state = pad.poll()
+    assert not state.connected and state.changed
