@@ -25,7 +25,8 @@ class DemoData:
         actions: ``(N, A)`` float32.
         episode_index: ``(N,)`` int64 index into ``demo_names``; each demo is contiguous.
         demo_names: one name per demo.
-        obs_keys: names of the observation parts, in order.
+        obs_keys: names of the observation parts, in order ([] when unnamed: then a policy
+            takes an env's flat observation as it is).
         obs_slices: ``name -> (start, stop)`` of each part in ``obs``.
         val_demos: demo names of the file's ``valid`` mask, or ``None`` to split at random.
         train_demos: demo names of the file's ``train`` mask, or ``None`` for "all but valid".
@@ -67,15 +68,13 @@ class DemoData:
         n_demos = int(episode_index.max()) + 1 if len(episode_index) else 0
         if demo_names is None:
             demo_names = [f"demo_{i}" for i in range(n_demos)]
-        keys = list(obs_keys or ["obs"])
-        slices = {"obs": (0, obs.shape[1])} if obs_keys is None else {}
+        keys = list(obs_keys or [])  # [] = an unnamed flat observation
         data = cls(
             obs=obs,
             actions=actions,
             episode_index=episode_index,
             demo_names=list(demo_names),
             obs_keys=keys,
-            obs_slices=slices,
             val_demos=val_demos,
             lineage=dict(lineage or {"source": "arrays"}),
         )
@@ -138,7 +137,7 @@ def _from_transitions(tr: Any, lineage: dict[str, Any]) -> DemoData:
         actions=actions,
         episode_index=episode_index,
         demo_names=names,
-        obs_keys=list(getattr(tr, "obs_keys", None) or ["obs"]),
+        obs_keys=list(getattr(tr, "obs_keys", None) or []),
         obs_slices=slices,
         lineage=lineage,
     )

@@ -101,6 +101,8 @@ class Policy:
 
     def obs_from_parts(self, parts: dict[str, np.ndarray]) -> np.ndarray:
         """The policy's flat input from named observation parts (e.g. ``env.split_obs(obs)``)."""
+        if not self.obs_keys:
+            raise ValueError("this policy was trained on unnamed observations; pass the flat obs")
         missing = [k for k in self.obs_keys if k not in parts]
         if missing:
             raise ValueError(
