@@ -134,8 +134,9 @@ def arm_section(tmp: Path) -> str:
             "on absolute positions must discover from 1,600 samples. In trials outside this "
             "benchmark, the same BC on (puck - ee, goal - puck, puck_vel) reached 44% (56% "
             "with demos collected under DART-style action noise, Laskey et al. 2017), and "
-            "100 demos on the raw observation 28% at 3,000 steps; more steps and input noise "
-            "did not close the gap."
+            "100 demos on the raw observation 28% at 3,000 steps; more steps, input noise, "
+            "weight decay, a wider net and three DAgger rounds (20 policy rollouts relabelled "
+            "by the expert each) did not close the gap."
         )
     )
     return (
