@@ -51,7 +51,13 @@ class ArmPushExpert:
         """Nothing to forget: the arm expert is a function of the observation."""
 
     def act(self, obs: np.ndarray) -> np.ndarray:
-        """Fingertip velocity command in ``[-1, 1]``."""
+        """Fingertip velocity command in ``[-1, 1]``.
+
+        A continuous function of the state wherever the fingertip is behind the puck, so that
+        behaviour cloning can fit it from a few demos: in the puck frame (u towards the goal,
+        n across) the lateral error is driven to zero while the along-track command blends,
+        by how well aligned the fingertip is, from "hold 3 cm behind the puck" to "push".
+        """
         ee, puck, goal = (obs[self._p[k]] for k in ("ee_pos", "puck_pos", "goal_pos"))
         to_goal = goal - puck
         dist = float(np.linalg.norm(to_goal))
@@ -60,19 +66,18 @@ class ArmPushExpert:
         rel = ee - puck
         along, across = float(rel @ u), float(rel @ n)
         contact = 0.055  # puck radius + fingertip radius
-        if along > -0.03 and abs(across) < 0.075:
-            # On the goal side of the puck or beside it: go around, not through it.
+        if along > -contact + 0.015 and abs(across) < 0.08:
+            # Beside or in front of the puck: go around it, not through it.
             side = 1.0 if across >= 0 else -1.0
-            target = puck + side * 0.09 * n - 0.03 * u
-        elif along > -0.04 or abs(across) > 0.012:
-            target = puck - (contact + 0.025) * u  # line up behind the puck
+            cmd = (puck + side * 0.095 * n - 0.03 * u - ee) * 12.0
         else:
-            # Push through the puck towards the goal, steering back onto the push line.
-            speed = float(np.clip(dist * 4.0, 0.25, 0.8))
-            cmd = speed * u - 4.0 * across * n
-            return np.clip(cmd, -1.0, 1.0)
-        cmd = (target - ee) * 12.0
-        norm = np.linalg.norm(cmd)
+            aligned = float(np.exp(-((across / 0.015) ** 2)))
+            hold = 12.0 * (-(contact + 0.03) - along)
+            push = float(np.clip(dist * 4.0, 0.25, 0.8))
+            v_along = (1.0 - aligned) * hold + aligned * push
+            v_across = -12.0 * across
+            cmd = v_along * u + v_across * n
+        norm = float(np.linalg.norm(cmd))
         return (cmd / norm if norm > 1.0 else cmd).astype(np.float64)
 
 

@@ -122,8 +122,12 @@ class ArmPushEnv(StudioEnv):
             "puck_pos": slice(8, 10),
             "puck_vel": slice(10, 12),
             "goal_pos": slice(12, 14),
+            # Relative positions: what a pushing policy needs, without making it learn to
+            # subtract (they are also what generalises across puck and goal placements).
+            "puck_rel": slice(14, 16),  # puck - fingertip
+            "goal_rel": slice(16, 18),  # goal - puck
         }
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (14,), np.float64)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (18,), np.float64)
         self._tip = self.model.site("fingertip").id
         self._jacp = np.zeros((3, self.model.nv))
         self._puck_qpos = self.model.jnt_qposadr[self.model.joint("puck_x").id]
@@ -140,26 +144,29 @@ class ArmPushEnv(StudioEnv):
         rng = self.np_random
         mujoco.mj_resetData(self.model, self.data)
         self.elapsed_steps = 0
-        # Puck in front of the arm, goal 12-25 cm away in a random direction, both reachable.
+        # Puck in front of the arm; the goal 12-22 cm further, pushing broadly away from the
+        # base (within ±55° of the base->puck direction), as in tabletop push benchmarks. Both
+        # stay reachable.
         for _ in range(100):
-            puck = np.array([rng.uniform(-0.2, 0.2), rng.uniform(0.0, 0.25)])
-            angle = rng.uniform(0, 2 * np.pi)
-            goal = puck + rng.uniform(0.12, 0.25) * np.array([np.cos(angle), np.sin(angle)])
-            reach_ok = all(0.12 < np.linalg.norm(p - self._base) < 0.5 for p in (puck, goal))
-            if reach_ok and -0.3 < goal[0] < 0.3 and -0.05 < goal[1] < 0.32:
+            puck = np.array([rng.uniform(-0.18, 0.18), rng.uniform(0.02, 0.2)])
+            away = np.arctan2(*(puck - self._base)[::-1])
+            angle = away + rng.uniform(-0.95, 0.95)
+            goal = puck + rng.uniform(0.12, 0.22) * np.array([np.cos(angle), np.sin(angle)])
+            reach_ok = all(0.15 < np.linalg.norm(p - self._base) < 0.52 for p in (puck, goal))
+            if reach_ok and -0.32 < goal[0] < 0.32 and goal[1] < 0.36:
                 break
-        # Elbow bent to either side (away from the stretched-out singular pose), fingertip
-        # roughly mid-table.
+        # Elbow folded to either side (away from the stretched-out singular pose), fingertip
+        # between the base and the puck.
         side = 1.0 if rng.random() < 0.5 else -1.0
         self.data.qpos[:3] = [
-            np.pi / 2 - side * 0.9 + rng.uniform(-0.3, 0.3),
-            side * rng.uniform(1.2, 1.7),
-            side * rng.uniform(0.2, 0.7),
+            away - side * 1.1 + rng.uniform(-0.25, 0.25),
+            side * rng.uniform(1.7, 2.2),
+            side * rng.uniform(0.2, 0.6),
         ]
         self.data.qpos[self._puck_qpos : self._puck_qpos + 2] = puck - np.array([0.0, 0.2])
         self.data.mocap_pos[0, :2] = goal
         mujoco.mj_forward(self.model, self.data)
-        # A random arm pose may start inside the puck: move the puck out of the way if so.
+        # The random pose may put the fingertip on the puck: swing the arm clear if so.
         if np.linalg.norm(self._ee() - self._puck()) < 0.07:
             self.data.qpos[0] += 0.8
             mujoco.mj_forward(self.model, self.data)
@@ -207,6 +214,8 @@ class ArmPushEnv(StudioEnv):
                 self._puck(),
                 d.qvel[pv : pv + 2],
                 d.mocap_pos[0, :2],
+                self._puck() - self._ee(),
+                d.mocap_pos[0, :2] - self._puck(),
             ]
         ).astype(np.float64)
 

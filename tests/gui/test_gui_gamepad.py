@@ -61,12 +61,12 @@ def test_gamepad_drives_the_arm_and_records(make_window, drive, joystick, qtbot,
     joystick.update()
     qtbot.waitUntil(lambda: window._pad_state is not None and window._pad_state.connected)
     drive.wait(0.1)
-    start = drive.fingertip(window)
 
-    joystick.tap(Button.A)  # A: record
+    joystick.tap(Button.A)  # A: record (from a fresh episode: measure the start after it)
     drive.wait(0.3)
     assert window.recorder.recording
     assert window.active_device.startswith("gamepad:")
+    start = drive.fingertip(window)
     joystick.set_axis(Axis.LEFT_X, 1.0)  # stick right: +x
     drive.wait(0.6)
     assert window.status.device.text().startswith("input: gamepad:")
