@@ -62,7 +62,7 @@ def test_unknown_and_non_mujoco_ids_are_refused():
 def test_registered_with_gymnasium():
     env = gym.make(ARM_PUSH)
     obs, _ = env.reset(seed=1)
-    assert obs.shape == (14,)
+    assert obs.shape == env.observation_space.shape == (18,)
 
 
 def test_seeded_reset_is_reproducible_and_varies(env):

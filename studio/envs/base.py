@@ -140,6 +140,10 @@ class StudioEnv(gym.Env):
         otherwise a replay from a restored frame drifts.
         """
         mujoco.mj_step(self.model, self.data, substeps)
+        self._end_step()
+
+    def _end_step(self) -> None:
+        """Finish a control step: derived quantities up to date (see _advance), count it."""
         mujoco.mj_forward(self.model, self.data)
         self.elapsed_steps += 1
 
