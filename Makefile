@@ -4,9 +4,17 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-# CPU wheel by default (it is on disk here and is a few hundred MB, not several GB).
-# GPU users: `make setup TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu128"`.
+# torch: the CPU build unless the machine has an NVIDIA GPU. PyPI's Linux wheel of torch is the
+# multi-GB CUDA build, so without a GPU we ask PyTorch's CPU index, unless pip already has a
+# local CPU wheel (a wheel cache or mirror in its find-links, as on our CI machines).
+# GPU users who want a given CUDA build:
+#   make setup TORCH_SPEC=torch TORCH_INDEX="--index-url https://download.pytorch.org/whl/cu128"
 TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?= $(shell \
+	for d in $$($(PYTHON) -m pip config get global.find-links 2>/dev/null); do \
+		ls $$d/torch-*+cpu-*.whl >/dev/null 2>&1 && exit 0; done; \
+	command -v nvidia-smi >/dev/null 2>&1 || \
+	echo --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple)
 # Mesa packages for headless MuJoCo rendering (EGL, OSMesa) and what Qt's xcb plugin needs.
 APT_PACKAGES := libegl1 libgl1 libgl1-mesa-dri libegl-mesa0 libosmesa6 libglib2.0-0 libdbus-1-3 \
 	libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 \
@@ -37,7 +45,7 @@ $(STAMP): pyproject.toml
 	$(MAKE) sysdeps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "$(TORCH_SPEC)"
+	$(PIP) install -q "$(TORCH_SPEC)" $(TORCH_INDEX)
 	$(PIP) install -q -e ".[dev]"
 	touch $(STAMP)
 
