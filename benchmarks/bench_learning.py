@@ -1,6 +1,6 @@
 """Learning benchmark: BC on arm push, regression vs multimodal policies on the car, throughput.
 
-1. Arm push: 20 scripted-expert demos -> BC on all observation parts and on the relative parts,
+1. Arm push: 20 scripted-expert demos -> BC on all observation parts and on the relative parts;
 2. Car with the 50/50 two-mode expert: 50 demos -> MSE-BC (averages the modes), GMM-BC and
    cVAE; success and collision rates over 100 seeded episodes.
 3. Training throughput: samples/s of ``algorithms.Trainer`` (validation, logging, gradient
@@ -29,6 +29,7 @@ import torch
 import algorithms
 from algorithms.policy import mlp
 from recordings import Dataset, Provenance, RecordingFile
+from studio.commands.collect import record_episode
 from studio.envs import ARM_PUSH, CAR_OBSTACLE, make_env
 from studio.experts import make_expert
 
@@ -63,17 +64,8 @@ def collect(env_id: str, episodes: int, path: Path, *, seed: int = 0) -> float:
             obs, info = env.reset(seed=seed + i)
             expert.reset()
             writer = rf.begin_episode(source="scripted", device=f"expert:{expert.name}")
-            done = False
-            while not done:
-                state = env.get_state()
-                action = np.asarray(expert.act(obs), dtype=env.action_space.dtype)
-                next_obs, reward, terminated, truncated, info = env.step(action)
-                done = bool(terminated or truncated)
-                writer.append(
-                    env.split_obs(obs), action, float(reward), done, state,
-                    provenance=Provenance.SCRIPTED,
-                )  # fmt: skip
-                obs = next_obs
+            # The same recording loop as `imitation-studio collect`: what users train on.
+            info, _ = record_episode(env, expert.act, writer, obs, provenance=Provenance.SCRIPTED)
             successes += bool(info["is_success"])
             writer.finish(success=bool(info["is_success"]))
     finally:

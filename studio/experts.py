@@ -131,12 +131,14 @@ def make_expert(env_id: str, *, rng: np.random.Generator) -> Expert:
     Raises:
         ValueError: no scripted expert exists for ``env_id``.
     """
-    if env_id == ARM_PUSH:
-        env = make_env(env_id)
-        return ArmPushExpert(env.obs_parts, max_speed=env.max_speed, rng=rng)
-    if env_id == CAR_OBSTACLE:
-        env = make_env(env_id)
+    if env_id not in (ARM_PUSH, CAR_OBSTACLE):
+        raise ValueError(
+            f"no scripted expert for {env_id!r}; experts exist for {ARM_PUSH} and {CAR_OBSTACLE}"
+        )
+    env = make_env(env_id)  # only to read its observation layout and speed
+    try:
+        if env_id == ARM_PUSH:
+            return ArmPushExpert(env.obs_parts, max_speed=env.max_speed, rng=rng)
         return CarObstacleExpert(env.obs_parts, rng=rng)
-    raise ValueError(
-        f"no scripted expert for {env_id!r}; experts exist for {ARM_PUSH} and {CAR_OBSTACLE}"
-    )
+    finally:
+        env.close()
