@@ -160,3 +160,19 @@ def test_render_gives_an_rgb_frame():
     assert frame.shape == (120, 160, 3) and frame.dtype == np.uint8
     assert frame.std() > 5  # not a blank image
     env.close()
+
+
+def test_out_of_range_actions_are_clipped_and_reported(env):
+    env.reset(seed=0)
+    *_, info = env.step(np.zeros(env.action_space.shape))
+    assert info["action_clipped"] is False
+    big = np.full(env.action_space.shape, 3.0)
+    *_, info = env.step(big)
+    assert info["action_clipped"] is True
+    # Clipping is to the bounds: the same as commanding exactly +1.
+    state = env.get_state()
+    env.step(big)
+    clipped_next = env.get_state()
+    env.set_state(state)
+    env.step(np.ones(env.action_space.shape))
+    np.testing.assert_array_equal(env.get_state(), clipped_next)

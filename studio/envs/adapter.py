@@ -13,7 +13,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from studio.envs.base import StudioEnv, check_action
+from studio.envs.base import StudioEnv
 
 
 class GymMujocoAdapter(StudioEnv):
@@ -87,13 +87,14 @@ class GymMujocoAdapter(StudioEnv):
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Rescale ``[-1, 1]`` to the env's bounds, step, and apply the time limit."""
-        a = check_action(action, self.action_space, self.env_id)
+        a = self._check_action(action)
         scaled = self._low + (a + 1.0) * 0.5 * (self._high - self._low)
         obs, reward, terminated, truncated, info = self._inner.step(scaled)
         self.elapsed_steps += 1
         truncated = bool(truncated or self.elapsed_steps >= self.max_episode_steps)
         info = dict(info)
         info["is_success"] = bool(info.get("is_success", False))
+        info["action_clipped"] = self._clipped
         return (
             np.asarray(obs, dtype=np.float64).reshape(-1),
             float(reward),

@@ -14,7 +14,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from studio.envs.base import StudioEnv, check_action
+from studio.envs.base import StudioEnv
 
 ARM_PUSH_XML = """
 <mujoco model="arm_push">
@@ -177,11 +177,12 @@ class ArmPushEnv(StudioEnv):
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Apply a fingertip velocity command for ``control_dt`` seconds."""
-        a = check_action(action, self.action_space, self.env_id)
+        a = self._check_action(action)
         self.data.ctrl[:] = self._joint_velocity_targets(a * self.max_speed)
         self._advance(self.frame_skip)
         obs = self._obs()
         info = self._info(obs)
+        info["action_clipped"] = self._clipped
         reach = math.hypot(*obs[self.obs_parts["puck_rel"]])
         # Dense shaping: bring the fingertip to the puck, the puck to the goal; bonus on success.
         reward = -info["goal_distance"] - 0.1 * reach + (10.0 if info["is_success"] else 0.0)

@@ -22,8 +22,9 @@ STATE_SIG = int(mujoco.mjtState.mjSTATE_INTEGRATION)
 def check_action(action: Any, space: gym.spaces.Box, env_name: str) -> np.ndarray:
     """Return ``action`` as a float64 vector clipped to ``space``, or raise ``ValueError``.
 
-    Shape and finiteness errors are refused loudly: a silent clip or a NaN reaching MuJoCo would
-    make a bad policy look like a physics bug.
+    Shape and finiteness errors are refused loudly: a NaN reaching MuJoCo would make a bad
+    policy look like a physics bug. Values beyond the bounds are clipped (regressed policies
+    overshoot a little) but not silently: envs report it as ``info["action_clipped"]``.
     """
     a = np.asarray(action, dtype=np.float64)
     if a.shape != space.shape:
@@ -70,6 +71,7 @@ class StudioEnv(gym.Env):
         self._camera: mujoco.MjvCamera | None = None
         self.elapsed_steps = 0
         self._env_kwargs: dict[str, Any] = {}
+        self._clipped = False
 
     # -- description -------------------------------------------------------------------------
 
@@ -130,6 +132,12 @@ class StudioEnv(gym.Env):
         self._set_task_state(state[1 + n :])
         # Positions changed: recompute derived quantities (site poses, sensors) for obs/render.
         mujoco.mj_forward(self.model, self.data)
+
+    def _check_action(self, action: Any) -> np.ndarray:
+        """:func:`check_action` for this env; remembers whether it clipped (see ``step``)."""
+        a = check_action(action, self.action_space, self.env_id)
+        self._clipped = bool(np.any(a != np.asarray(action, dtype=np.float64)))
+        return a
 
     def _advance(self, substeps: int) -> None:
         """Step the physics, then bring derived quantities up to date with the new state.

@@ -14,7 +14,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from studio.envs.base import StudioEnv, check_action
+from studio.envs.base import StudioEnv
 
 N_RAYS = 9
 RAY_RANGE = 3.0
@@ -169,7 +169,7 @@ class CarObstacleEnv(StudioEnv):
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Drive for ``control_dt`` seconds with the given throttle and steering."""
-        a = check_action(action, self.action_space, self.env_id)
+        a = self._check_action(action)
         v = float(a[0]) * self.max_speed
         curvature = math.tan(float(a[1]) * self.max_steer) / self.wheelbase
         before = np.linalg.norm(self._goal_world() - self.data.qpos[:2])
@@ -188,6 +188,7 @@ class CarObstacleEnv(StudioEnv):
                 break
         self._end_step()
         obs, info = self._obs(), self._info(collision=collision)
+        info["action_clipped"] = self._clipped
         after = info["goal_distance"]
         # Progress towards the goal, a success bonus and a collision penalty.
         reward = (before - after) * 10.0 + (10.0 if info["is_success"] else 0.0)
