@@ -5,7 +5,7 @@ Layout and crash-safety design: docs/FORMAT.md.
 
 from .episode import EpisodeWriter
 from .reader import Dataset
-from .recordfile import RecordingFile
+from .recordfile import RecordingFile, remove_recording
 from .schema import (
     FORMAT_VERSION,
     SOURCES,
@@ -15,6 +15,7 @@ from .schema import (
     RecordingError,
     Transitions,
     ValidationError,
+    check_name,
 )
 
 __all__ = [
@@ -29,4 +30,6 @@ __all__ = [
     "RecordingFile",
     "Transitions",
     "ValidationError",
+    "check_name",
+    "remove_recording",
 ]

@@ -87,7 +87,8 @@ def dir_lock(path: str, *, shared: bool = False, timeout: float = 30.0) -> Itera
         os.close(fd)  # also releases the lock
 
 
-def _fsync_dir(path: str) -> None:
+def fsync_dir(path: str) -> None:
+    """fsync the folder of ``path`` (errors ignored)."""
     # Makes the creation/removal of the journal itself durable (power loss, not just kill -9).
     with contextlib.suppress(OSError):
         fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
@@ -219,7 +220,7 @@ class _Overlay(io.RawIOBase):
                 os.fsync(jfd)
             finally:
                 os.close(jfd)
-            _fsync_dir(path)
+            fsync_dir(path)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(jpath)  # the file was not touched yet
@@ -246,7 +247,7 @@ class _Overlay(io.RawIOBase):
                 "its previous state"
             ) from exc
         os.unlink(jpath)  # commit point
-        _fsync_dir(path)
+        fsync_dir(path)
 
 
 def _write_all(fd: int, data: bytes | bytearray, offset: int, write=None) -> None:
@@ -303,7 +304,7 @@ def roll_back(path: str) -> bool:
             finally:
                 os.close(fd)
         os.unlink(jpath)
-        _fsync_dir(path)
+        fsync_dir(path)
     except OSError as exc:
         raise RecordingError(
             f"{path}: an interrupted write must be rolled back from {jpath}, but that failed "
@@ -369,11 +370,19 @@ class ReadHandle:
             self._fh.close()
 
 
+def create_empty(path: str) -> None:
+    """Create (or empty) ``path`` through ``os.open``, so that a read-only or full location fails
+    here with a plain OSError (whose errno ``describe_os_error`` explains) rather than inside
+    HDF5, and before anything else is done."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+
+
 def create_atomically(path: str, init: Callable[[h5py.File], None]) -> None:
     """Create ``path`` fully formed: build it under a temporary name, then rename it into place."""
     path = str(path)
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
+        create_empty(tmp)
         with h5py.File(tmp, "w") as f:
             init(f)
         fd = os.open(tmp, os.O_RDONLY)
@@ -382,7 +391,7 @@ def create_atomically(path: str, init: Callable[[h5py.File], None]) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _fsync_dir(path)
+        fsync_dir(path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -91,6 +91,17 @@ class Dataset:
             raise ValidationError(self.path, None, "data", "missing group: not a recordings file")
         self._demos = sorted(f["data"].keys(), key=natural_key)
         self._names = set(self._demos)
+        self._obs_parts = self._expected_obs_keys()
+
+    def _expected_obs_keys(self) -> list[str] | None:
+        """The keys ``env_args["obs_parts"]`` names (a dict or a list), or None if it names none."""
+        try:
+            parts = self.env_args.get("obs_parts")
+        except (ValidationError, AttributeError):
+            return None  # env_args not JSON or not an object: nothing to compare with
+        if isinstance(parts, dict | list) and parts:
+            return [str(k) for k in parts]
+        return None
 
     def _fail(self, name: str, errs: list[ValidationError]) -> None:
         """Raise the first problem; when lenient, first mark the demo skipped and list why."""
@@ -123,7 +134,7 @@ class Dataset:
         return g
 
     def _check(self, name: str, g: h5py.Group) -> list[ValidationError]:
-        errs = check_structure(self.path, name, g, self.version)
+        errs = check_structure(self.path, name, g, self.version, self._obs_parts)
         if not errs:
             self._checked.add(name)
         return errs
@@ -403,33 +414,42 @@ class Dataset:
     ) -> dict[str, dict[str, np.ndarray]]:
         """Per-key mean/std/min/max for normalisation, over obs keys and ``"actions"``.
 
-        Streams demo by demo (float64 sums), so memory stays at one demo. Actions are the ones
-        ``transitions()`` trains on (labels where present).
+        Streams demo by demo, so memory stays at one demo. Each demo's mean and sum of squared
+        deviations are computed in two passes (float64) and merged with Chan et al.'s parallel
+        update, which stays accurate when values sit far from zero (E[x²]−E[x]² does not).
+        Actions are the ones ``transitions()`` trains on (labels where present).
         """
         keys = list(keys) if keys is not None else self._default_keys()
-        acc: dict[str, list] = {}
+        acc: dict[str, list] = {}  # key -> [count, mean, M2 (sum of squared deviations), min, max]
         obs_keys = [k for k in keys if k != "actions"]
         for name in self._select(demos, None):
             arrays = self._training_arrays(name, obs_keys, True)
             if arrays is None:
                 continue
             n = len(arrays["actions"])
+            if n == 0:
+                continue
             columns = {k: arrays[f"obs/{k}"].reshape(n, -1) for k in obs_keys}
             columns["actions"] = self._train_actions(arrays)
             for k, x in columns.items():
                 x = x.astype(np.float64)
-                a = acc.setdefault(k, [0, 0.0, 0.0, np.inf, -np.inf])
-                a[0] += n
-                a[1] = a[1] + x.sum(axis=0)
-                a[2] = a[2] + (x * x).sum(axis=0)
+                mean_b = x.mean(axis=0)
+                m2_b = np.square(x - mean_b).sum(axis=0)
+                if k not in acc:
+                    acc[k] = [n, mean_b, m2_b, x.min(axis=0), x.max(axis=0)]
+                    continue
+                a = acc[k]
+                count = a[0] + n
+                delta = mean_b - a[1]
+                a[1] = a[1] + delta * (n / count)
+                a[2] = a[2] + m2_b + delta * delta * (a[0] * n / count)
+                a[0] = count
                 a[3] = np.minimum(a[3], x.min(axis=0))
                 a[4] = np.maximum(a[4], x.max(axis=0))
-        out = {}
-        for k, (count, s, s2, lo, hi) in acc.items():
-            mean = s / max(count, 1)
-            std = np.sqrt(np.maximum(s2 / max(count, 1) - mean * mean, 0.0))
-            out[k] = {"mean": mean, "std": std, "min": lo, "max": hi}
-        return out
+        return {
+            k: {"mean": mean, "std": np.sqrt(m2 / count), "min": lo, "max": hi}
+            for k, (count, mean, m2, lo, hi) in acc.items()
+        }
 
     def check(self) -> list[str]:
         """Validate every demo fully: layout, and every value (reads all data: slow on big files).

@@ -21,6 +21,7 @@ from .schema import (
     SOURCES,
     STEP_FIELDS,
     RecordingError,
+    check_name,
     check_user_attrs,
     demo_index,
     natural_key,
@@ -145,20 +146,47 @@ class RecordingFile:
     # -- recording ------------------------------------------------------------------------------
 
     def set_env(self, env_args: dict[str, Any], model_file: str) -> None:
-        """Store the env description (``data.attrs["env_args"]``) and the MJCF for new demos."""
+        """Store the env description (``data.attrs["env_args"]``) and the MJCF for new demos.
+
+        A file holds demos of one scene: once it has demos, an ``env_args`` with another
+        ``env_name`` is refused. The same ``env_args`` again is a no-op; the same scene with other
+        arguments replaces the stored ones.
+
+        Raises:
+            RecordingError: the file already holds demos of another ``env_name`` (the message
+                names the file, the stored scene and the new one), or it cannot be written.
+        """
         args = dict(env_args)
         # robomimic's docs say "env_type", its code reads "type": write both.
         if "type" in args or "env_type" in args:
             args.setdefault("type", args.get("env_type"))
             args.setdefault("env_type", args.get("type"))
-        self._env_args = args
-        self._model_file = model_file
         text = json.dumps(args)
         with self._read() as f:
             unchanged = to_python(f["data"].attrs.get("env_args", "")) == text
+            if not unchanged:
+                self._check_same_scene(f, args)
         if not unchanged:
             with self._write() as f:
+                self._check_same_scene(f, args)  # again, under the lock: another process
                 f["data"].attrs["env_args"] = text
+        self._env_args = args
+        self._model_file = model_file
+
+    def _check_same_scene(self, f: h5py.File, args: dict[str, Any]) -> None:
+        if len(f["data"]) == 0:
+            return
+        try:
+            stored = json.loads(to_python(f["data"].attrs.get("env_args", "")) or "{}")
+        except ValueError:
+            stored = {}
+        old = stored.get("env_name") if isinstance(stored, dict) else None
+        new = args.get("env_name")
+        if old is not None and old != new:
+            raise RecordingError(
+                f"{self.path}: holds {len(f['data'])} demos of {old}; cannot record {new} into "
+                "it (one file holds one scene: choose another file)"
+            )
 
     def begin_episode(
         self,
@@ -323,7 +351,14 @@ class RecordingFile:
                     _write_mask(f, mask, [m for m in names if m != name])
 
     def rename(self, old: str, new: str) -> None:
-        """Rename a demo; masks and relabels that name it as parent follow."""
+        """Rename a demo; masks and relabels that name it as parent follow.
+
+        Raises:
+            KeyError: no demo ``old``.
+            ValueError: ``new`` is empty, not printable ASCII, contains ``/`` or is already
+                used. The file is left unchanged.
+        """
+        check_name(new, "new demo name")
         with self._write() as f:
             self._demo(f, old)
             if new in f["data"]:
@@ -362,7 +397,13 @@ class RecordingFile:
             self._set_demo_attrs(self._demo(f, name), attrs)
 
     def set_mask(self, mask_name: str, demo_names: list[str]) -> None:
-        """Create or replace a mask (filter key) such as ``train`` or ``valid``."""
+        """Create or replace a mask (filter key) such as ``train`` or ``valid``.
+
+        Raises:
+            ValueError: the mask name is not a valid name (see ``rename``).
+            KeyError: a demo name is not in the file.
+        """
+        check_name(mask_name, "mask name")
         with self._write() as f:
             missing = [d for d in demo_names if d not in f["data"]]
             if missing:
@@ -377,6 +418,7 @@ class RecordingFile:
             roll_back(self.path)
             tmp = f"{self.path}.tmp-{os.getpid()}"
             try:
+                journal.create_empty(tmp)
                 handle = journal.ReadHandle(self.path)
                 try:
                     src = handle.file
@@ -408,3 +450,68 @@ class RecordingFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def remove_recording(path: str | os.PathLike, *, missing_ok: bool = False) -> list[str]:
+    """Delete a recordings file together with its sidecar journals.
+
+    Removes ``<path>``, its rollback journal ``<path>.journal`` (an interrupted commit), the
+    episode journals ``<path>.rec-<id>`` (crashed episodes awaiting ``recover()``) and temporary
+    files ``<path>.tmp-<pid>`` left by an interrupted ``compact()`` or creation. Nothing is
+    removed while a live writer is recording into the file (it holds its episode journal
+    locked); other processes' commits are kept out by the folder lock meanwhile. Readers that
+    have the file open keep reading their (now unlinked) copy.
+
+    Args:
+        path: the ``.h5`` file.
+        missing_ok: when neither the file nor any sidecar exists, return ``[]`` instead of
+            raising.
+
+    Returns:
+        The paths removed.
+
+    Raises:
+        RecordingError: a live writer is recording an episode into the file, or a removal
+            failed (the message names the path).
+        FileNotFoundError: nothing to remove and not ``missing_ok``.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    locked: list[int] = []
+    removed: list[str] = []
+    with dir_lock(path):
+        try:
+            sidecars = sidecar_paths(path)
+            for sc in sidecars:
+                fd = try_lock(sc)
+                if fd is None and os.path.exists(sc):
+                    raise RecordingError(
+                        f"{path}: an episode is being recorded into it ({sc} is locked by a live "
+                        "writer); finish or discard it first"
+                    )
+                if fd is not None:
+                    locked.append(fd)
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                names = []
+            temps = sorted(os.path.join(folder, n) for n in names if n.startswith(f"{base}.tmp-"))
+            candidates = [path, journal.journal_path(path), *sidecars, *temps]
+            for p in candidates:
+                try:
+                    os.unlink(p)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    why = describe_os_error(exc)
+                    raise RecordingError(f"{path}: cannot remove {p}: {why}") from exc
+                removed.append(p)
+        finally:
+            for fd in locked:
+                os.close(fd)
+    if removed:
+        journal.fsync_dir(path)
+    elif not missing_ok:
+        raise FileNotFoundError(f"{path}: no such recordings file")
+    return removed

@@ -54,6 +54,28 @@ def check_user_attrs(attrs: dict[str, Any]) -> None:
         raise ValueError(f"demo attributes {bad} are set by the writer and cannot be given")
 
 
+def check_name(name: Any, what: str = "demo name") -> str:
+    """Return ``name`` if it can name a demo or mask, else raise ValueError saying why.
+
+    Names are stored as HDF5 link names and, inside masks, as fixed-length byte strings (the
+    ``S`` dtype robomimic reads), so they must be non-empty printable ASCII without ``/``.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"{what} must be a string, not {type(name).__name__}")
+    if not name:
+        raise ValueError(f"{what} must not be empty")
+    bad = sorted({c for c in name if not " " <= c <= "~"})
+    if bad:
+        raise ValueError(
+            f"{what} {name!r} has characters other than printable ASCII: {''.join(bad)!r}"
+        )
+    if "/" in name or name in (".", ".."):
+        raise ValueError(f"{what} {name!r} must not contain '/' or be '.' or '..'")
+    if name != name.strip():
+        raise ValueError(f"{what} {name!r} must not start or end with a space")
+    return name
+
+
 # Per-step datasets of a demo besides obs/ and next_obs/.
 STEP_FIELDS = ("actions", "rewards", "dones", "states", "provenance", "labels")
 

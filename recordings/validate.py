@@ -11,7 +11,9 @@ _FLOAT = "f"
 _NUMERIC = "biuf"
 
 
-def check_structure(file: str, name: str, g: h5py.Group, version: int) -> list[ValidationError]:
+def check_structure(
+    file: str, name: str, g: h5py.Group, version: int, obs_parts: list[str] | None = None
+) -> list[ValidationError]:
     """Metadata-only checks (no array data is read): presence, dtypes, shapes, lengths.
 
     Args:
@@ -20,6 +22,8 @@ def check_structure(file: str, name: str, g: h5py.Group, version: int) -> list[V
         g: the demo group.
         version: the file's format_version (0 = plain robomimic file: fewer required fields).
             Demos without our ``source`` attribute are held to robomimic's rules either way.
+        obs_parts: the observation keys ``env_args["obs_parts"]`` names, when it does: the
+            demo's ``obs`` keys must be exactly these (a demo of another scene fails).
     """
     errs: list[ValidationError] = []
 
@@ -61,6 +65,13 @@ def check_structure(file: str, name: str, g: h5py.Group, version: int) -> list[V
     groups = [(k, g[k]) for k in ("obs", "next_obs") if isinstance(g.get(k), h5py.Group)]
     if not groups or groups[0][0] != "obs" or len(groups[0][1]) == 0:
         err("obs", "missing group of observation datasets")
+    elif obs_parts is not None and set(groups[0][1]) != set(obs_parts):
+        keys = sorted(groups[0][1])
+        err(
+            "obs",
+            f"keys {keys} differ from env_args obs_parts {sorted(obs_parts)} "
+            "(a demo of another scene or observation layout?)",
+        )
     for gname, grp in groups:
         for key, ds in grp.items():
             field = f"{gname}/{key}"

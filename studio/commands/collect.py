@@ -3,13 +3,18 @@
 Runs the scene's scripted expert for N episodes and records every step through the same writer
 the studio uses (source "scripted", provenance SCRIPTED), appending to --out if it exists.
 Exit status: 0 when N demos were saved, 1 when --only-success gave up first, 2 on a bad
---env / --expert or an unwritable file.
+--env / --expert, an unwritable file, or a file that holds demos of another scene.
+
+Dones follow robomimic (docs/FORMAT.md, "Dones"): ``done = terminated or truncated`` at each step,
+and the last step of every demo has ``done = 1``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +36,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --only-success, give up after this many episodes (default 5 x --episodes)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def record_episode(
+    env: Any,
+    act: Callable[[Any], Any],
+    writer: Any,
+    obs: Any,
+    *,
+    provenance: int,
+    max_steps: int | None = None,
+) -> tuple[dict[str, Any], int]:
+    """Run one episode of ``env`` from ``obs`` (right after its reset) into ``writer``.
+
+    ``act(obs)`` gives each action. Every step records the observation, the executed action (in
+    the env's action dtype), the reward, ``done = terminated or truncated``, the state the action
+    was chosen in and the next observation. The episode ends on the first done step, so the last
+    step recorded has ``done = 1`` (robomimic's rule); ``max_steps`` (default: the env's
+    ``max_episode_steps``, if any) cuts an env that never ends, with ``done = 1`` on the last step.
+
+    Returns:
+        The ``info`` of the last step and the number of steps.
+    """
+    import numpy as np
+
+    limit = max_steps if max_steps is not None else getattr(env, "max_episode_steps", None)
+    dtype = env.action_space.dtype
+    info: dict[str, Any] = {}
+    steps, done = 0, False
+    while not done:
+        state = env.get_state()  # before the step: the state `obs` was taken in
+        action = np.asarray(act(obs), dtype=dtype)  # record exactly what is executed
+        next_obs, reward, terminated, truncated, info = env.step(action)
+        steps += 1
+        done = bool(terminated or truncated) or (limit is not None and steps >= limit)
+        writer.append(
+            env.split_obs(obs),
+            action,
+            float(reward),
+            done,
+            state,
+            next_obs=env.split_obs(next_obs),
+            provenance=provenance,
+        )
+        obs = next_obs
+    return info, steps
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +107,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         rf = RecordingFile(args.out)
         rf.set_env(env.env_args(), env.model_xml)
-        dtype = env.action_space.dtype
         with tqdm(total=args.episodes, unit="demo", disable=args.no_progress) as bar:
             while len(saved) < args.episodes and attempts < limit:
                 seed = args.seed + attempts
@@ -67,23 +116,9 @@ def run(args: argparse.Namespace) -> int:
                 writer = rf.begin_episode(
                     source="scripted", device=f"expert:{expert.name}", attrs={"seed": seed}
                 )
-                done, success = False, False
-                while not done:
-                    state = env.get_state()  # before the step: the state `obs` was taken in
-                    # Record exactly what is executed (the env's action dtype, float32).
-                    action = np.asarray(expert.act(obs), dtype=dtype)
-                    next_obs, reward, terminated, truncated, info = env.step(action)
-                    done = bool(terminated or truncated)
-                    writer.append(
-                        env.split_obs(obs),
-                        action,
-                        float(reward),
-                        done,
-                        state,
-                        next_obs=env.split_obs(next_obs),
-                        provenance=Provenance.SCRIPTED,
-                    )
-                    obs = next_obs
+                info, _ = record_episode(
+                    env, expert.act, writer, obs, provenance=Provenance.SCRIPTED
+                )
                 success = bool(info.get("is_success", False))
                 successes += success
                 if args.only_success and not success:

@@ -1,8 +1,10 @@
 """Summarise and validate a recordings file (like robomimic's get_dataset_info.py).
 
 Prints demos, steps, sources, success rate, action ranges, observation keys and shapes, masks
-and every validation problem. Reads every demo once to find NaN/inf. Exit status: 0 when the
-file is valid, 1 when some demos have problems (listed), 2 when the file cannot be read at all.
+and every validation problem (among them demos whose observation keys are not the scene's
+``env_args["obs_parts"]``: another scene's demos). Reads every demo once to find NaN/inf.
+Exit status: 0 when the file is valid, 1 when some demos have problems (listed), 2 when the file
+cannot be read at all.
 """
 
 from __future__ import annotations

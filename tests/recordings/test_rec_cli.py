@@ -77,3 +77,83 @@ def test_collect_records_replayable_scripted_demos(tmp_path: Path, capsys) -> No
             assert np.array_equal(env.join_obs({k: v[t] for k, v in ep.next_obs.items()}), obs)
     env.close()
     assert main([*argv, "--env", "Nope-v0"]) == 2
+
+
+def test_collect_refuses_to_mix_scenes_and_inspect_reports_mixed_files(
+    tmp_path: Path, capsys
+) -> None:
+    pytest.importorskip("mujoco")
+    from studio.envs import ARM_PUSH, CAR_OBSTACLE
+
+    mix = tmp_path / "mix.h5"
+    base = ["collect", "--episodes", "1", "--out", str(mix), "--no-progress"]
+    assert main([*base, "--env", ARM_PUSH]) == 0
+    before = mix.read_bytes()
+    capsys.readouterr()
+    assert main([*base, "--env", CAR_OBSTACLE]) == 2
+    err = capsys.readouterr().err
+    assert "mix.h5" in err and ARM_PUSH in err and CAR_OBSTACLE in err
+    assert mix.read_bytes() == before  # nothing of the car reached the file
+    assert main(["inspect", str(mix)]) == 0
+    assert ARM_PUSH in capsys.readouterr().out
+    # A file mixed by an older studio: the car's env_args over the arm's demos.
+    from studio.envs import make_env
+
+    car = make_env(CAR_OBSTACLE)
+    with h5py.File(mix, "a") as f:
+        f["data"].attrs["env_args"] = json.dumps(car.env_args())
+    car.close()
+    assert main(["inspect", str(mix)]) == 1
+    out = capsys.readouterr().out
+    assert "demo_0/obs: keys" in out and "obs_parts" in out and "no problems" not in out
+
+
+class _FakeEnv:
+    """Counts steps; ends (terminated or truncated) where told, or never."""
+
+    class action_space:  # stands in for a gymnasium space
+        dtype = np.float32
+
+    def __init__(self, end_at: int | None, how: str, max_episode_steps: int | None = None):
+        self.end_at, self.how, self.t = end_at, how, 0
+        self.max_episode_steps = max_episode_steps
+
+    def get_state(self) -> np.ndarray:
+        return np.array([float(self.t)])
+
+    def split_obs(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        return {"x": np.asarray(obs, dtype=np.float64).reshape(1)}
+
+    def step(self, action):
+        self.t += 1
+        end = self.end_at is not None and self.t >= self.end_at
+        terminated, truncated = end and self.how == "terminated", end and self.how == "truncated"
+        return float(self.t), 1.0, terminated, truncated, {"is_success": terminated}
+
+
+@pytest.mark.parametrize(
+    ("end_at", "how", "cap", "n"),
+    [
+        (5, "terminated", None, 5),
+        (7, "truncated", None, 7),
+        (None, "", 9, 9),
+        (1, "truncated", 3, 1),
+    ],
+)
+def test_collect_writes_dones_as_robomimic(tmp_path: Path, end_at, how, cap, n) -> None:
+    """done = terminated or truncated at each step, and the last step of a demo has done = 1."""
+    from studio.commands.collect import record_episode
+
+    rf = RecordingFile(tmp_path / "d.h5")
+    w = rf.begin_episode(source="scripted")
+    env = _FakeEnv(end_at, how, max_episode_steps=cap)
+    info, steps = record_episode(env, lambda o: [0.5], w, 0.0, provenance=Provenance.SCRIPTED)
+    assert steps == n and info["is_success"] == (how == "terminated")
+    name = w.finish(success=bool(info["is_success"]))
+    with Dataset(rf.path) as ds:
+        ep = ds.episode(name)
+    assert ep.dones.dtype == np.uint8
+    assert ep.dones.tolist() == [0] * (n - 1) + [1]
+    assert ep.actions.dtype == np.float32 and ep.states[:, 0].tolist() == list(range(n))
+    assert ep.obs["x"][:, 0].tolist() == list(range(n))
+    assert ep.next_obs["x"][:, 0].tolist() == list(range(1, n + 1))

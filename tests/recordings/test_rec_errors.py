@@ -40,25 +40,49 @@ def test_read_only_folder(tmp_path: Path) -> None:
         os.chmod(tmp_path, 0o755)
 
 
-def test_read_only_location_simulated(tmp_path: Path, monkeypatch) -> None:
-    """The same as above for root, who ignores permissions: every create fails with EROFS."""
+@pytest.mark.parametrize("code", [errno.EROFS, errno.EACCES])
+def test_read_only_location_simulated(tmp_path: Path, monkeypatch, code: int) -> None:
+    """The test above for root (as CI runs), who ignores permissions: every open for writing
+    fails as on a read-only mount, through the real code paths (new file, episode journal,
+    transaction journal, compact's copy). Each fails with a RecordingError naming the path and
+    leaves the earlier demos intact."""
     rf, ep = _one_demo(tmp_path / "d.h5")
+    w = rf.begin_episode(source="human")  # started while the location was writable
+    ep1 = synth_episode(0, 1)
+    record(w, ep1)
+    w.flush()
     before = Path(rf.path).read_bytes()
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    attempts = []
 
     def ro_open(path, flags, *a):
         if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
-            raise OSError(errno.EROFS, "Read-only file system", str(path))
+            attempts.append(str(path))
+            raise OSError(code, os.strerror(code), str(path))
         return _real_open(path, flags, *a)
 
     monkeypatch.setattr(os, "open", ro_open)
-    with pytest.raises(RecordingError, match="read-only"):
+    with pytest.raises(RecordingError, match=r"new\.h5.*read-only"):
+        RecordingFile(tmp_path / "new.h5")
+    with pytest.raises(RecordingError, match=r"d\.h5.*read-only"):
         rf.begin_episode(source="human")
-    with pytest.raises(RecordingError, match="read-only"):
+    with pytest.raises(RecordingError, match=r"d\.h5.*read-only"):
         rf.set_attrs("demo_0", notes="x")
+    with pytest.raises(RecordingError, match=r"d\.h5.*read-only"):
+        w.finish(success=True)  # the commit cannot start its journal: the steps stay in theirs
+    with pytest.raises(RecordingError, match=r"d\.h5.*compact.*read-only"):
+        rf.compact()
     monkeypatch.undo()
+    assert len(attempts) >= 5  # the failures came from the code paths under test
     assert Path(rf.path).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no half-made files
     with Dataset(rf.path) as ds:
+        assert ds.demos == ["demo_0"]
         assert_same(ds.episode("demo_0"), ep)
+    assert rf.recover() == ["demo_1"]  # writable again: nothing was lost
+    with Dataset(rf.path) as ds:
+        assert_same(ds.episode("demo_1"), ep1)
+        assert ds.info("demo_1").success is True
 
 
 def test_disk_full_while_recording(tmp_path: Path, monkeypatch) -> None:

@@ -92,12 +92,63 @@ def test_transitions_and_stats(tmp_path: Path) -> None:
         assert np.array_equal(t.obs, expect.astype(np.float32))
         assert t.obs_slices == {"goal": slice(0, 2), "ee_pos": slice(2, 5)}
         stats = ds.stats()
-        joints = np.concatenate([e.obs["joints"] for e in eps])
-        assert np.allclose(stats["joints"]["mean"], joints.mean(0))
-        assert np.allclose(stats["joints"]["std"], joints.std(0))
-        acts = np.concatenate([e.actions for e in eps])
-        assert np.array_equal(stats["actions"]["max"], acts.max(0))
         assert set(stats) == {"ee_pos", "goal", "joints", "actions"}
+        for key in ("ee_pos", "goal", "joints", "actions"):
+            x = np.concatenate([e.actions if key == "actions" else e.obs[key] for e in eps])
+            x = x.astype(np.float64)
+            np.testing.assert_allclose(stats[key]["mean"], x.mean(0), rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(stats[key]["std"], x.std(0), rtol=1e-12)
+            assert np.array_equal(stats[key]["min"], x.min(0))
+            assert np.array_equal(stats[key]["max"], x.max(0))
+        one = ds.stats(["goal"], demos=[ds.demos[1]])
+        np.testing.assert_allclose(one["goal"]["std"], eps[1].obs["goal"].astype(float).std(0))
+
+
+def test_stats_stay_accurate_far_from_zero(tmp_path: Path) -> None:
+    """Positions around 1e6 that vary by 1e-2: E[x²]−E[x]² loses every digit of the variance."""
+    rng = np.random.default_rng(5)
+    rf = RecordingFile(tmp_path / "far.h5")
+    parts = []
+    for n in (1, 50, 7, 300):  # uneven lengths, one single-step demo
+        pos = 1e6 + np.array([0.0, 5.0, -3.0]) + rng.normal(0, 1e-2, size=(n + 1, 3))
+        w = rf.begin_episode(source="scripted")
+        for t in range(n):
+            w.append(
+                {"pos": pos[t]}, np.zeros(2, np.float32), 0.0, t == n - 1, np.zeros(4),
+                next_obs={"pos": pos[t + 1]},
+            )  # fmt: skip
+        w.finish(success=True)
+        parts.append(pos[:-1])
+    x = np.concatenate(parts)
+    with Dataset(rf.path) as ds:
+        s = ds.stats(["pos"])["pos"]
+    np.testing.assert_allclose(s["mean"], x.mean(0), rtol=1e-13)
+    np.testing.assert_allclose(s["std"], x.std(0), rtol=1e-6)
+    # The naive one-pass formula, for the record: far off (this is what the test guards).
+    naive = np.sqrt(np.maximum((x * x).mean(0) - x.mean(0) ** 2, 0))
+    assert not np.allclose(naive, x.std(0), rtol=1e-2)
+
+
+def test_demos_that_do_not_match_env_args_obs_parts_are_reported(tmp_path: Path) -> None:
+    """A demo whose obs keys are not env_args["obs_parts"] (another scene's) is a problem."""
+    path = tmp_path / "mix.h5"
+    rf = RecordingFile(path)
+    parts = {"ee_pos": [0, 3], "goal": [3, 5], "joints": [5, 20]}
+    rf.set_env({"env_name": "Arm-v0", "obs_parts": parts}, "<arm/>")
+    _make(path, 2)
+    with h5py.File(path, "a") as f:  # a demo of another scene slipped in (an older studio)
+        g = f["data/demo_1"]
+        g.move("obs/ee_pos", "obs/car_pos")
+        del g["obs/goal"], g["obs/joints"]
+    with Dataset(path) as ds, pytest.raises(ValidationError, match=r"demo_1/obs: keys \['car"):
+        ds.validate()
+    with Dataset(path, lenient=True) as ds:
+        assert ds.check() and ds.demos == ["demo_0"]
+        assert "obs_parts" in ds.problems[0]
+    with h5py.File(path, "a") as f:  # no obs_parts (robomimic's env_args): nothing to compare
+        f["data"].attrs["env_args"] = json.dumps({"env_name": "Arm-v0"})
+    with Dataset(path) as ds:
+        assert ds.validate() == [] and ds.demos == ["demo_0", "demo_1"]
 
 
 def _corrupt(path: Path, fn) -> None:

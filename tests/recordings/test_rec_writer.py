@@ -239,3 +239,101 @@ def test_image_observations_fit_the_layout(tmp_path: Path) -> None:
         assert ds.fields(name)["obs/front"] == ((8, 10, 3), "uint8")
         t = ds.transitions()  # flat training vectors leave images out by default
         assert t.obs_keys == ["ee_pos"] and t.obs.shape == (6, 2)
+
+
+PARTS = {"ee_pos": [0, 3], "goal": [3, 5], "joints": [5, 20]}  # synth_episode's keys
+ARM = {"env_name": "Arm-v0", "type": 4, "env_kwargs": {}, "obs_parts": PARTS}
+CAR = {"env_name": "Car-v0", "type": 4, "env_kwargs": {}, "obs_parts": {"car_pos": [0, 2]}}
+
+
+def test_set_env_refuses_another_scene_once_the_file_has_demos(tmp_path: Path) -> None:
+    path = tmp_path / "mix.h5"
+    rf = RecordingFile(path)
+    rf.set_env(CAR, "<car/>")
+    rf.set_env(ARM, "<arm/>")  # no demos yet: the file can still change scene
+    _record(rf, 0)
+    before = path.read_bytes()
+    rf.set_env(dict(ARM), "<arm/>")  # identical: a no-op, the file is not even rewritten
+    assert path.read_bytes() == before
+    with pytest.raises(RecordingError) as exc:
+        rf.set_env(CAR, "<car/>")
+    assert "mix.h5" in str(exc.value) and "Arm-v0" in str(exc.value)
+    assert "Car-v0" in str(exc.value)
+    assert path.read_bytes() == before
+    # A second RecordingFile (e.g. another process) is refused the same way.
+    with pytest.raises(RecordingError, match="Arm-v0"):
+        RecordingFile(path).set_env(CAR, "<car/>")
+    # The refused set_env did not switch the writer's model either.
+    w = rf.begin_episode(source="human")
+    record(w, synth_episode(0, 1))
+    name = w.finish(success=True)
+    with Dataset(path) as ds:
+        assert ds.env_args["env_name"] == "Arm-v0" and ds.model_file(name) == "<arm/>"
+    # Same scene, other arguments: replaced (the scene's options changed).
+    rf.set_env({**ARM, "env_kwargs": {"speed": 2}}, "<arm/>")
+    with Dataset(path) as ds:
+        assert ds.env_args["env_kwargs"] == {"speed": 2}
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "über", "demo/1", "demo\n1", "tab\tname", ".", " demo", "demo_0", "demo_1"]
+)
+def test_rename_refuses_bad_or_used_names_and_leaves_the_file_unchanged(
+    tmp_path: Path, bad: str
+) -> None:
+    path = tmp_path / "d.h5"
+    rf = RecordingFile(path)
+    _record(rf, 0)
+    _record(rf, 1)
+    rf.set_mask("train", ["demo_0", "demo_1"])
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"name|exists"):
+        rf.rename("demo_0", bad)
+    assert path.read_bytes() == before
+    with Dataset(path) as ds:
+        assert ds.demos == ["demo_0", "demo_1"] and ds.mask("train") == ["demo_0", "demo_1"]
+    rf.rename("demo_0", "good take #1")  # printable ASCII with spaces is fine
+    with Dataset(path) as ds:
+        assert ds.mask("train") == ["demo_1", "good take #1"]
+
+
+def test_mask_names_are_checked_too(tmp_path: Path) -> None:
+    rf = RecordingFile(tmp_path / "d.h5")
+    _record(rf, 0)
+    for bad in ("", "trän", "a/b"):
+        with pytest.raises(ValueError, match="mask name"):
+            rf.set_mask(bad, ["demo_0"])
+    assert set(rf.masks()) == {"human"}
+
+
+def test_remove_recording_takes_the_sidecars_along(tmp_path: Path) -> None:
+    from recordings import journal, remove_recording
+
+    path = tmp_path / "d.h5"
+    other = tmp_path / "d.h5x"  # a neighbour whose name starts the same: left alone
+    other.write_text("keep")
+    rf = RecordingFile(path)
+    _record(rf, 0)
+    w = rf.begin_episode(source="human")
+    record(w, synth_episode(0, 1), 0, 5)
+    w.flush()
+    with pytest.raises(RecordingError, match="being recorded"):
+        remove_recording(path)  # a live writer holds its episode journal
+    assert path.exists() and len(sidecar_paths(str(path))) == 1
+    w.discard()
+    # A crashed episode and an interrupted commit: both are sidecars of the file.
+    crashed = f"{path}.rec-0123456789abcdef"
+    Path(crashed).write_bytes(b"ISREC001")
+    Path(journal.journal_path(str(path))).write_bytes(b"partial")
+    Path(f"{path}.tmp-999").write_bytes(b"half-made")
+    removed = remove_recording(path)
+    assert sorted(removed) == sorted(
+        [str(path), crashed, journal.journal_path(str(path)), f"{path}.tmp-999"]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.h5x"]
+    with pytest.raises(FileNotFoundError):
+        remove_recording(path)
+    assert remove_recording(path, missing_ok=True) == []
+    RecordingFile(path)  # File > New on the same name starts clean
+    with Dataset(path) as ds:
+        assert ds.demos == []
