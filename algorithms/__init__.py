@@ -41,9 +41,10 @@ the lineage and moves the data to the device); between two yields the caller may
 ``trainer.policy()`` (a copy) from that thread and hand it to the GUI.
 
 Errors: ``ValueError`` for bad settings or devices (``"cuda"`` without CUDA),
-:class:`TrainingDiverged` when the loss becomes NaN/inf (weights roll back to the last good log
-point; a ``checkpoint_path`` file keeps the last good checkpoint), :class:`CheckpointError` for
-files that are not, or no longer, our checkpoints. Call :func:`warm_up` once in a worker thread
+:class:`TrainingDiverged` when the loss becomes NaN/inf (checked every step on CPU, every 10 on
+CUDA; weights roll back to the last good log point; a ``checkpoint_path`` file keeps the last
+good checkpoint), :class:`CheckpointError` for files that are not, or no longer, our
+checkpoints. Call :func:`warm_up` once in a worker thread
 before training so that torch.optim's lazy imports do not stall the first step.
 """
 

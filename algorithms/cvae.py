@@ -6,8 +6,18 @@ A latent ``z`` carries what the observation does not determine (which way round 
 - Encoder ``q(z | s, a)``: MLP of the observation and the expert's action chunk -> mean, log-var.
 - Decoder ``p(a | s, z)``: MLP of the observation and ``z`` -> the action chunk (a Gaussian with
   fixed unit variance in normalised units, so its log-likelihood is a squared error).
-- Prior ``p(z) = N(0, I)``. Loss (the negative ELBO with a KL weight, Higgins et al. 2017's beta):
-  ``|| a - dec(s, z) ||^2 + beta * KL(q(z | s, a) || N(0, I))``, ``z ~ q`` by reparameterisation.
+- Prior ``p(z) = N(0, I)``. Loss, ``z ~ q`` by reparameterisation::
+
+      mean over (sample, valid chunk step) of || a_t - dec(s, z)_t ||^2
+          + beta * mean over samples of KL(q(z | s, a) || N(0, I))
+
+  The squared error is summed over action dims but *averaged* over the H chunk steps, while KL is
+  per sample. With a unit-variance Gaussian decoder a sample's negative log-likelihood is
+  ``1/2 * sum over its H steps of || . ||^2`` (+ a constant), so the loss equals
+  ``(2 / H) * (NLL + (beta * H / 2) * KL)``: a beta-VAE (Higgins et al. 2017) whose ELBO weight
+  is ``beta_elbo = beta * H / 2``. The plain ELBO (``beta_elbo = 1``) is ``beta = 2 / H`` (2 for
+  H = 1); the default 0.1 weighs KL less than the ELBO does. (H is in fact the mean number of
+  valid chunk steps per sample, a little under ``chunk_size`` near the ends of demos.)
 
 At act time the encoder is unused and ``z`` comes from the prior: ``z_mode="zero"`` uses its mean
 (ACT's choice, deterministic), ``"sample"`` draws a new ``z`` every prediction and ``"episode"``
@@ -37,7 +47,11 @@ class CVAEConfig(TrainConfig):
     """Conditional-VAE settings (plus the shared training settings)."""
 
     latent_dim: int = setting(2, "size of the latent z (a few dims suffice for a few modes)")
-    beta: float = setting(0.1, "weight of the KL term (1 = the plain ELBO)")
+    beta: float = setting(
+        0.1,
+        "weight of the per-sample KL against the squared error averaged over the H chunk steps; "
+        "ELBO weight = beta * H / 2, so beta = 2 / H is the plain ELBO",
+    )
     z_mode: str = setting(
         "sample",
         "z at act time: zero (prior mean), sample (each prediction) or episode (one per episode)",
@@ -90,7 +104,10 @@ class CVAE(nn.Module):
         *,
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Negative ELBO. ``obs`` (B, 1, D), ``actions`` (B, H, A), ``mask`` (B, H)."""
+        """Beta-weighted negative ELBO, scaled by 2 / H (see the module doc for what beta means).
+
+        ``obs`` (B, 1, D), ``actions`` (B, H, A), ``mask`` (B, H).
+        """
         s = obs[:, -1]  # (B, D)
         stats = self.encoder(torch.cat([s, actions.flatten(1)], -1))  # (B, 2Z)
         mu, log_var = stats.chunk(2, -1)  # (B, Z) each

@@ -152,6 +152,8 @@ def as_demo_data(
 
     Args:
         data: ``recordings.Dataset``, path to a recordings file, ``Transitions`` or DemoData.
+            A file opened from a path is closed before returning; a ``Dataset`` passed in is
+            left open (its owner closes it).
         demos: only these demos (datasets and paths only).
         obs_keys: only these observation parts, in this order (datasets and paths only).
     """
@@ -160,8 +162,9 @@ def as_demo_data(
     if isinstance(data, str | os.PathLike):
         import recordings
 
-        data = recordings.Dataset(Path(data))
-    if hasattr(data, "transitions"):  # a recordings.Dataset
+        with recordings.Dataset(Path(data)) as dataset:  # ours: closed once read
+            return as_demo_data(dataset, demos=demos, obs_keys=obs_keys)
+    if hasattr(data, "transitions"):  # a recordings.Dataset (the caller's: left open)
         path = Path(data.path)
         env_args = dict(getattr(data, "env_args", None) or {})
         lineage = {

@@ -2,9 +2,20 @@
 
 The caller passes an env factory ``make_env(seed) -> gymnasium.Env`` so that ``algorithms/`` never
 imports the studio. Episodes run ``num_envs`` at a time in lock-step (one batched ``act`` call per
-step, no subprocesses), each env reset with its own seed ``seed + episode``, so the episodes do
-not depend on ``num_envs`` (up to float rounding of batched matrix products, which a closed loop
-can amplify).
+step, no subprocesses), each env reset with its own seed ``seed + episode``.
+
+Reproducibility: the same ``seed`` and ``num_envs`` give the same results. Changing ``num_envs``
+can change them:
+
+- sampling policies (BC ``act_mode="sample"``, cVAE ``z_mode="sample"`` or ``"episode"``) draw
+  one batch of noise per step from a sampler reseeded with ``seed + first episode of the group``,
+  so the draws an episode gets depend on how the episodes are grouped;
+- deterministic policies (BC ``act_mode="mean"``, cVAE ``z_mode="zero"``) depend on it only
+  through float rounding: a batched matrix product can round differently for a different batch
+  size, and a closed loop can amplify a last-bit difference into another trajectory (rarely, but
+  enough to flip an episode near a success threshold);
+- a ``make_env`` that uses its ``seed`` argument (envs are built with ``seed + j`` for slot
+  ``j``, then reused) sees different seeds for the later episodes.
 """
 
 from __future__ import annotations
@@ -113,7 +124,8 @@ def evaluate(
             ``normalized_score = 100 * (R - random_return) / (expert_return - random_return)``.
         random_return: return of a trivial policy for that score (default 0).
         max_steps: cut episodes at this many steps (the env's own truncation still applies).
-        num_envs: episodes run side by side with one batched ``act`` per step.
+        num_envs: episodes run side by side with one batched ``act`` per step. Results can
+            depend on it (sampling policies, float rounding): see the module doc.
         batched: ``False`` calls ``act`` on single observations (for actors that only take
             ``(D,)``, like scripted experts); forces ``num_envs = 1``.
 

@@ -30,6 +30,8 @@ from algorithms.data import as_demo_data, split_demos, window_indices
 from algorithms.policy import Policy, PolicyNet
 
 _VAL_BATCH = 8192
+_FINITE_CHECK_EVERY = 10  # steps between finiteness checks of the loss on an accelerator
+_FINITE_CHECK_EVERY_CPU = 1  # and on CPU, where the check is free
 
 
 class TrainingDiverged(RuntimeError):  # noqa: N818  (reads as an event, like StopIteration)
@@ -107,7 +109,8 @@ class Trainer:
         checkpoint_path: when given, the latest good weights are written here at every log
             point and at the end; a diverged run leaves the last good file in place.
         num_threads: torch CPU threads during :meth:`run` (the GUI passes 1); ``None`` uses
-            ``cfg.num_threads`` (0 = leave torch's setting).
+            ``cfg.num_threads`` (0 = leave torch's setting). The previous setting is restored
+            when the run finishes, raises or is closed.
         log_every: overrides ``cfg.log_every``.
     """
 
@@ -233,16 +236,29 @@ class Trainer:
             The trained :class:`Policy` (``policy = yield from trainer.run()``).
 
         Raises:
-            TrainingDiverged: the loss became NaN/inf; weights are rolled back to the last
-                good log point (and the checkpoint file, if any, is left at that point).
+            TrainingDiverged: the loss became NaN/inf (checked every step on CPU, every 10 steps
+                on CUDA, and at log points); weights are rolled back to the last good log point
+                (and the checkpoint file, if any, is left at that point).
         """
+        threads_before = torch.get_num_threads()
         if self.num_threads > 0:
             torch.set_num_threads(self.num_threads)
+        try:
+            return (yield from self._run())
+        finally:  # also when the caller stops early (close()) or the run raises
+            if self.num_threads > 0:
+                torch.set_num_threads(threads_before)
+
+    def _run(self) -> Generator[dict[str, float], None, Policy]:
         cfg, dev = self.cfg, self.device
         batch = min(cfg.batch_size, len(self._train_rows))
         n_train = len(self._train_rows)
         params = list(self.net.net.parameters())
         self.net.train()
+        # A NaN/inf loss is caught within check_every steps, not only at log points: every step
+        # on CPU (reading a CPU scalar costs ~1 us), every few on an accelerator (where each
+        # read-back waits for the queued work).
+        check_every = _FINITE_CHECK_EVERY_CPU if dev.type == "cpu" else _FINITE_CHECK_EVERY
         sums: dict[str, torch.Tensor] = {}
         grad_sum = torch.zeros((), device=dev)
         count, tic = 0, time.perf_counter()
@@ -263,10 +279,15 @@ class Trainer:
             self.sched.step()
             self.step += 1
             count += 1
-            # Accumulate on the device; read back (one sync) only at log points.
+            # Accumulate on the device; read back (one sync) at log points and finiteness checks.
             for key, value in {"loss": loss, **parts}.items():
                 sums[key] = sums.get(key, 0) + value.detach()
             if self.step % self.log_every and self.step < cfg.steps:
+                if self.step % check_every == 0:
+                    # A NaN/inf loss since the last log point makes the running sum non-finite.
+                    total = float(sums["loss"])
+                    if not math.isfinite(total):
+                        self._diverged(f"training loss is {total}")
                 continue
             elapsed = time.perf_counter() - tic
             metrics = {

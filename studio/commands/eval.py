@@ -54,13 +54,21 @@ class RandomActor:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; returns the exit status."""
-    import numpy as np
     import torch
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _run(args)
+    finally:  # leave the process as we found it (tests and callers run several commands)
+        torch.set_num_threads(threads_before)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import numpy as np
 
     import algorithms
     from studio.envs import make_env
-
-    torch.set_num_threads(1)
 
     try:
         if args.episodes < 1:
@@ -89,8 +97,13 @@ def run(args: argparse.Namespace) -> int:
         expert_result = algorithms.evaluate(
             expert, factory, args.episodes, args.seed, max_steps=args.max_steps, batched=False
         )
+        probe = make_env(env_id)
+        try:
+            space = probe.action_space
+        finally:
+            probe.close()
         random_result = algorithms.evaluate(
-            RandomActor(make_env(env_id).action_space, seed=args.seed),
+            RandomActor(space, seed=args.seed),
             factory,
             args.episodes,
             args.seed,

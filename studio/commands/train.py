@@ -4,6 +4,8 @@ Writes runs/<name>/config.json (algorithm, settings, data, seed), metrics.jsonl 
 metrics every log_every steps), checkpoint.pt (the latest good weights, rewritten at every log
 point) and TensorBoard event files when tensorboard is installed. Settings are the algorithm's
 config fields: --set head=gmm --set hidden_sizes=256,256 (list them with --list-settings).
+A demo that breaks the format (NaN, missing or mis-shaped fields) stops the run unless --lenient,
+which skips it and prints each problem (file, demo and field; also in config.json's "skipped").
 Exit status: 0 trained, 1 the loss diverged (the last good checkpoint is kept), 2 bad arguments
 or data, 130 interrupted (the checkpoint holds the weights so far).
 """
@@ -39,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="run name (default <algo>-<data stem>-<time>)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip demos that break the format (NaN, missing fields...) and list them, "
+        "instead of stopping at the first",
+    )
     parser.add_argument(
         "--list-settings", action="store_true", help="print the algorithm's settings and exit"
     )
@@ -105,10 +113,17 @@ def run(args: argparse.Namespace) -> int:
     if run_dir.exists() and any(run_dir.iterdir()):
         print(f"train: {run_dir} already exists; pick another --name", file=sys.stderr)
         return 2
+    skipped: list[str] = []
     try:
-        dataset = recordings.Dataset(data_path)
         keys = [k.strip() for k in args.obs_keys.split(",")] if args.obs_keys else None
-        data = algorithms.as_demo_data(dataset, obs_keys=keys)
+        # Everything is read into memory here: the file is closed before training starts.
+        with recordings.Dataset(data_path, lenient=args.lenient) as dataset:
+            try:
+                data = algorithms.as_demo_data(dataset, obs_keys=keys)
+            finally:
+                skipped = list(dataset.problems)  # lenient: every demo left out, and why
+                for problem in skipped:
+                    print(f"train: {problem}", file=sys.stderr)
         trainer = algorithms.Trainer(
             cfg,
             data,
@@ -118,7 +133,10 @@ def run(args: argparse.Namespace) -> int:
             num_threads=args.threads,
         )
     except (OSError, ValueError, KeyError, recordings.RecordingError) as exc:
-        print(f"train: {exc}", file=sys.stderr)
+        hint = ""
+        if isinstance(exc, recordings.ValidationError) and exc.demo and not args.lenient:
+            hint = " (--lenient skips such demos and lists them)"
+        print(f"train: {exc}{hint}", file=sys.stderr)
         return 2
     trainer.lineage["seed"] = args.seed
 
@@ -131,12 +149,14 @@ def run(args: argparse.Namespace) -> int:
         "device": str(device),
         "train_demos": trainer.train_demos,
         "val_demos": trainer.val_demos,
+        "skipped": skipped,
         "command": ["imitation-studio", "train", *sys.argv[2:]],
     }
     (run_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    left_out = f", {len(skipped)} problem(s) in skipped demos" if skipped else ""
     print(
         f"Training {args.algo} on {len(trainer.train_demos)} demos "
-        f"({len(trainer.val_demos)} held out) on {device}; run folder {run_dir}"
+        f"({len(trainer.val_demos)} held out{left_out}) on {device}; run folder {run_dir}"
     )
     board = _tensorboard(run_dir)
     status, last = 0, {}

@@ -58,12 +58,26 @@ def test_success_and_collisions_are_counted():
     assert "collisions" in bad.summary()
 
 
-def test_results_do_not_depend_on_num_envs():
+def test_deterministic_results_do_not_depend_on_num_envs():
     one = algorithms.evaluate(Homing(), lambda s: PointEnv(), 10, seed=3, num_envs=1)
     four = algorithms.evaluate(Homing(), lambda s: PointEnv(), 10, seed=3, num_envs=4)
     assert one.records == four.records
     single = algorithms.evaluate(Homing(), lambda s: PointEnv(), 3, seed=3, batched=False)
     assert single.records == one.records[:3]
+
+
+def test_sampling_results_depend_on_num_envs_but_reproduce():
+    # The docstring's caveat: one sampler per group of episodes, reseeded from the group's first.
+    x = np.random.default_rng(0).uniform(-1, 1, size=(400, 1)).astype(np.float32)
+    data = algorithms.DemoData.from_arrays(x, np.clip(-5 * x, -1, 1), obs_keys=["x"])
+    cfg = small_config("cvae", steps=10, z_mode="sample", latent_dim=4)
+    policy = algorithms.Trainer(cfg, data, rng=0).policy()
+
+    def run(num_envs):
+        return algorithms.evaluate(policy, lambda s: PointEnv(), 6, seed=3, num_envs=num_envs)
+
+    assert run(3).records == run(3).records
+    assert run(1).records != run(3).records
 
 
 def test_max_steps_cuts_episodes():

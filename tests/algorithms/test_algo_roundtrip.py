@@ -107,3 +107,23 @@ def test_obs_from_named_parts(tiny_file):
     np.testing.assert_array_equal(flat, obs)
     with pytest.raises(ValueError, match=r"missing observation part\(s\) \['rest'\]"):
         policy.obs_from_parts({"pos": obs[:2]})
+
+
+def test_a_file_opened_from_a_path_is_closed(tiny_file, monkeypatch):
+    import recordings
+
+    opened = []  # keeps each Dataset alive, so that only an explicit close() closes it
+    real_init = recordings.Dataset.__init__
+
+    def spy(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(recordings.Dataset, "__init__", spy)
+    data = algorithms.as_demo_data(tiny_file, obs_keys=["rest"])
+    assert data.obs.shape == (48, 1) and data.val_demos == ["demo_3"]
+    assert len(opened) == 1 and opened[0]._handle._fh.closed
+
+    with recordings.Dataset(tiny_file) as ds:  # the caller's Dataset stays open
+        algorithms.as_demo_data(ds)
+        assert not ds._handle._fh.closed

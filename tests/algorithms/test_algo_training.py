@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
 from algo_helpers import linear_demos, run_all, small_config
 
 import algorithms
-from algorithms import bc
+from algorithms import bc, training
 from algorithms.data import split_demos, window_indices
 
 
@@ -69,19 +71,19 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_data, tmp_path, monk
     cfg = small_config("bc", steps=100, log_every=10)
     trainer = algorithms.Trainer(cfg, tiny_data, device="cpu", rng=0, checkpoint_path=path)
     real_loss = bc.BC.loss
-    calls = {"n": 0}
 
     def poisoned(self, *args, **kwargs):
-        calls["n"] += 1
         loss, parts = real_loss(self, *args, **kwargs)
-        return (loss * float("nan") if calls["n"] > 25 else loss), parts
+        return (loss * float("nan") if trainer.step >= 25 else loss), parts  # from step 26 on
 
     monkeypatch.setattr(bc.BC, "loss", poisoned)
     seen = []
-    with pytest.raises(algorithms.TrainingDiverged, match="training loss is nan near step 30"):
+    # Caught at the step that went wrong (26), not at the next log point (30).
+    with pytest.raises(algorithms.TrainingDiverged, match="training loss is nan near step 26"):
         for metrics in trainer.run():
             seen.append(metrics["step"])
     assert seen == [10.0, 20.0]
+    assert trainer.step == 26
     kept = algorithms.load_policy(path)
     assert kept.lineage["steps"] == 20
     weights = trainer.policy().state_dict()
@@ -90,13 +92,64 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_data, tmp_path, monk
         assert torch.equal(value, weights[key])
 
 
-def test_single_thread_setting(tiny_data):
+@pytest.mark.parametrize("every", [1, 10])
+def test_nan_is_caught_between_log_points(tiny_data, monkeypatch, every):
+    # every=10 is the accelerator's cadence (no host sync per step), exercised here on CPU.
+    monkeypatch.setattr(training, "_FINITE_CHECK_EVERY_CPU", every, raising=False)
+    cfg = small_config("bc", steps=200, log_every=100)
+    trainer = algorithms.Trainer(cfg, tiny_data, device="cpu", rng=0)
+    start = trainer.policy().state_dict()
+    real_loss = bc.BC.loss
+
+    def poisoned(self, *args, **kwargs):
+        loss, parts = real_loss(self, *args, **kwargs)
+        return (loss * float("inf") * 0 if trainer.step >= 36 else loss), parts
+
+    monkeypatch.setattr(bc.BC, "loss", poisoned)
+    with pytest.raises(algorithms.TrainingDiverged, match="training loss is nan"):
+        run_all(trainer)
+    assert trainer.step == (37 if every == 1 else 40)  # not 100, the first log point
+    for key, value in trainer.policy().state_dict().items():  # rolled back to the start
+        assert torch.equal(value, start[key])
+
+
+def _threads_during_run(trainer: algorithms.Trainer, stop_after: int | None = None) -> list[int]:
+    seen = []
+    gen = trainer.run()
+    for i, _ in enumerate(gen):
+        seen.append(torch.get_num_threads())
+        if stop_after is not None and i + 1 >= stop_after:
+            gen.close()
+            break
+    return seen
+
+
+def test_thread_setting_applies_during_the_run_and_is_restored(tiny_data, monkeypatch):
     before = torch.get_num_threads()
+    other = 2 if before == 1 else 1
     try:
-        run_all(
-            algorithms.Trainer(small_config("bc"), tiny_data, device="cpu", rng=0, num_threads=1)
+        torch.set_num_threads(other)
+        make = lambda: algorithms.Trainer(  # noqa: E731
+            small_config("bc"), tiny_data, device="cpu", rng=0, num_threads=3
         )
-        assert torch.get_num_threads() == 1
+        assert _threads_during_run(make()) == [3, 3]
+        assert torch.get_num_threads() == other  # finished
+        assert _threads_during_run(make(), stop_after=1) == [3]
+        assert torch.get_num_threads() == other  # stopped early (close())
+
+        real_loss = bc.BC.loss
+
+        def poisoned(self, *args, **kwargs):
+            loss, parts = real_loss(self, *args, **kwargs)
+            return loss * float("nan"), parts
+
+        monkeypatch.setattr(bc.BC, "loss", poisoned)
+        with pytest.raises(algorithms.TrainingDiverged):
+            run_all(make())
+        assert torch.get_num_threads() == other  # diverged
+
+        trainer = algorithms.Trainer(small_config("bc"), tiny_data, device="cpu", rng=0)
+        assert trainer.num_threads == 0  # cfg.num_threads = 0: leave torch's setting alone
     finally:
         torch.set_num_threads(before)
 
@@ -153,5 +206,22 @@ def test_temporal_ensembling_averages_overlapping_chunks(tiny_data):
     np.testing.assert_allclose(acts[0], chunks[0][0].numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_warm_up_runs():
+def test_warm_up_takes_an_optimiser_step(monkeypatch):
+    changed = []
+    real_step = torch.optim.AdamW.step
+
+    def spy(self, *args, **kwargs):
+        params = [p for group in self.param_groups for p in group["params"]]
+        before = [p.detach().clone() for p in params]
+        out = real_step(self, *args, **kwargs)
+        moved = [not torch.equal(b, p.detach()) for b, p in zip(before, params, strict=True)]
+        changed.append(any(moved))
+        return out
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", spy)
+    assert algorithms.warm_up() is None
+    assert changed == [True]  # one real step that moved the weights (its lazy imports are done)
+    monkeypatch.undo()
+    tic = time.perf_counter()
     algorithms.warm_up()
+    assert time.perf_counter() - tic < 0.5  # nothing left to import: milliseconds
