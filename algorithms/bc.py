@@ -10,8 +10,11 @@ action. Three heads (variants are config fields, not subclasses):
   log-likelihood. Still unimodal.
 - ``gmm``: a mixture of ``num_modes`` diagonal Gaussians (a mixture density network, Bishop 1994;
   used for handwriting by Graves 2013 and for robot BC in robomimic's BC-GMM), trained by NLL.
-  At act time ``act_mode="mean"`` returns the mean of the most probable component, so the
-  policy commits to one mode instead of averaging.
+  At act time the default ``act_mode="component"`` draws a component by its weight and acts
+  its mean (robomimic's ``low_noise_eval``): the policy commits to one mode instead of
+  averaging. ``"mean"`` (always the heaviest component) looks tempting but fails when a mode
+  is spread over several components: on the two-mode car it succeeded 12% of the time against
+  96% for drawing a component (benchmarks/results/learning.md).
 
 Losses and predictions are in normalised units (see :class:`algorithms.policy.PolicyNet`).
 """
@@ -31,7 +34,7 @@ from algorithms.policy import mlp
 from algorithms.registry import register
 
 HEADS = ("mse", "gaussian", "gmm")
-ACT_MODES = ("mean", "sample")
+ACT_MODES = ("component", "mean", "sample")
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -43,7 +46,10 @@ class BCConfig(TrainConfig):
     num_modes: int = setting(5, "mixture components K of the gmm head")
     obs_history: int = setting(1, "stack the last k observations as the input (1 = Markovian)")
     act_mode: str = setting(
-        "mean", "gaussian/gmm at act time: mean (of the likeliest component) or sample", ACT_MODES
+        "component",
+        "gaussian/gmm at act time: component (draw a component by its weight, act its mean), "
+        "mean (mean of the heaviest component) or sample (a full draw)",
+        ACT_MODES,
     )
     min_std: float = setting(1e-2, "lower bound of the predicted std (normalised units)")
 
@@ -128,10 +134,12 @@ class BC(nn.Module):
         logits, mean, log_std = self._dist(obs)
         b = obs.shape[0]
         rows = torch.arange(b, device=obs.device)
-        if self.cfg.act_mode == "sample" and self.cfg.head != "mse":
+        if self.cfg.act_mode in ("sample", "component") and self.cfg.head != "mse":
             comp = torch.multinomial(F.softmax(logits, -1), 1, generator=generator)[:, 0]
-            noise = torch.randn(mean[:, 0].shape, generator=generator, device=obs.device)
-            action = mean[rows, comp] + torch.exp(log_std[rows, comp]) * noise
+            action = mean[rows, comp]  # (B, A)
+            if self.cfg.act_mode == "sample":
+                noise = torch.randn(mean[:, 0].shape, generator=generator, device=obs.device)
+                action = action + torch.exp(log_std[rows, comp]) * noise
         else:
             action = mean[rows, logits.argmax(-1)]  # (B, A), likeliest component
         return action[:, None]

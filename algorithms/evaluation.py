@@ -7,7 +7,8 @@ step, no subprocesses), each env reset with its own seed ``seed + episode``.
 Reproducibility: the same ``seed`` and ``num_envs`` give the same results. Changing ``num_envs``
 can change them:
 
-- sampling policies (BC ``act_mode="sample"``, cVAE ``z_mode="sample"`` or ``"episode"``) draw
+- sampling policies (BC ``act_mode="component"`` or ``"sample"`` with a gmm or gaussian
+  head, cVAE ``z_mode="sample"`` or ``"episode"``) draw
   one batch of noise per step from a sampler reseeded with ``seed + first episode of the group``,
   so the draws an episode gets depend on how the episodes are grouped;
 - deterministic policies (BC ``act_mode="mean"``, cVAE ``z_mode="zero"``) depend on it only

@@ -114,9 +114,9 @@ class CarObstacleExpert:
         if self._passed:
             target = goal
         else:
-            # Aim beside the obstacle (radius 0.22 + half the car + margin), a little past its
-            # centre so the turn back towards the goal starts clear of it.
-            target = obstacle + np.array([0.2, self.side * 0.5])
+            # Swerve beside the obstacle (radius 0.22 + half the car + margin), aiming a
+            # little past its centre so the turn back towards the goal starts clear of it.
+            target = obstacle + np.array([0.05, self.side * 0.52])
         d = target - xy
         heading_error = np.arctan2(d[1], d[0]) - np.arctan2(s, c)
         heading_error = (heading_error + np.pi) % (2 * np.pi) - np.pi
