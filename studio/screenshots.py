@@ -51,6 +51,9 @@ def _record_expert_demo(app: QApplication, window: MainWindow, seed: int) -> Non
     """Record one demo with the scripted expert driving (fast: steps without waiting)."""
     expert = make_expert(window.scene.env_id, rng=np.random.default_rng(seed))
     window.start_recording()
+    # Recorded honestly: the scripted expert drove, not a person at the keyboard.
+    window.recorder.discard()
+    window.recorder.start(window.scene.env, "scripted expert", source="scripted")
     expert.reset()
     scene = window.scene
     scene.set_paused(True)  # the loop must not step with the keyboard in between

@@ -56,13 +56,20 @@ class SceneToolBar(QToolBar):
         self.setObjectName("SceneToolBar")
         self.setMovable(False)
         self.scene_combo = QComboBox()
-        self.scene_combo.setToolTip("Scene")
+        self.scene_combo.setToolTip(
+            "Scene: pick one, or type any gymnasium MuJoCo id (e.g. Hopper-v5) and press Enter"
+        )
         self.scene_combo.setMinimumWidth(190)
+        # Editable: any gymnasium MuJoCo env id can be typed in. Typed text is never inserted
+        # as an item; the window adds the scene once it opened (set_scene).
+        self.scene_combo.setEditable(True)
+        self.scene_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for env_id in scenes:
             self.scene_combo.addItem(scene_title(env_id), env_id)
         self.scene_combo.activated.connect(
             lambda i: self.scene_chosen.emit(self.scene_combo.itemData(i))
         )
+        self.scene_combo.lineEdit().returnPressed.connect(self._on_scene_typed)
         self.reset_btn = QPushButton("⟲ Reset")
         self.reset_btn.setToolTip("Reset the episode (R)")
         self.reset_btn.clicked.connect(self.reset_clicked)
@@ -103,6 +110,14 @@ class SceneToolBar(QToolBar):
         self.addSeparator()
         self._live_action = self.addWidget(self.live_btn)
         self._live_action.setVisible(False)
+
+    def _on_scene_typed(self) -> None:
+        text = self.scene_combo.currentText().strip()
+        if not text:
+            return
+        # A listed scene may be typed by its title or by its id.
+        i = self.scene_combo.findText(text)
+        self.scene_chosen.emit(self.scene_combo.itemData(i) if i >= 0 else text)
 
     def set_scene(self, env_id: str) -> None:
         """Select ``env_id`` in the picker (added if missing)."""

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from recordings import Dataset, Provenance, RecordingFile
+from recordings import Dataset, Provenance, RecordingError, RecordingFile
 from studio.app.scene import Step
+
+_PROVENANCE = {"human": Provenance.HUMAN, "scripted": Provenance.SCRIPTED}
 
 
 class Recorder(QObject):
@@ -26,7 +28,10 @@ class Recorder(QObject):
         recording_started(): an episode began.
         recording_stopped(reason, success): the episode ended and awaits keep/discard.
         episode_saved(name): the pending episode was committed.
-        episode_discarded(): the pending episode was dropped.
+        episode_discarded(): the pending episode was dropped (or one stopped before its first
+            step: there was nothing to keep).
+        keep_failed(message): committing the pending episode failed (e.g. disk full); its journal
+            stays beside the file and is recovered the next time the file is opened.
         demos_changed(): the list of demos or their attributes changed.
     """
 
@@ -35,6 +40,7 @@ class Recorder(QObject):
     recording_stopped = Signal(str, bool)
     episode_saved = Signal(str)
     episode_discarded = Signal()
+    keep_failed = Signal(str)
     demos_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -49,6 +55,10 @@ class Recorder(QObject):
         self.pending_success = False
         self.pending_reason = ""
         self.device = "keyboard"
+        self.source = "human"
+        # The newest step is held back one step so that the last step of a demo can be written
+        # with done=1 whatever ended it (robomimic marks the last step of every demo done).
+        self._held: dict[str, Any] | None = None
         self.last_saved: str | None = None
         self.recovered: list[str] = []
 
@@ -87,8 +97,16 @@ class Recorder(QObject):
             self.file_opened.emit("")
 
     # ----------------------------------------------------------------------------- episodes
-    def start(self, env: Any, device: str) -> None:
-        """Begin an episode of ``env`` (call right after its reset)."""
+    def start(self, env: Any, device: str, *, source: str = "human") -> None:
+        """Begin an episode of ``env`` (call right after its reset).
+
+        Args:
+            env: the live scene's env.
+            device: what drove it ("keyboard", "gamepad:<name>", "scripted expert").
+            source: who drove: "human" or "scripted" (a scripted expert).
+        """
+        if source not in _PROVENANCE:
+            raise ValueError(f"source must be one of {sorted(_PROVENANCE)}, not {source!r}")
         if self._file is None:
             raise RuntimeError("no recordings file is open: File ▸ New… or Open… first")
         self.resolve_pending()
@@ -103,7 +121,9 @@ class Recorder(QObject):
             self._file.set_env(args, env.model_xml)
             self._env_args = args
         self.device = device
-        self._writer = self._file.begin_episode(source="human", device=device, notes="")
+        self.source = source
+        self._writer = self._file.begin_episode(source=source, device=device, notes="")
+        self._held = None
         self.steps = 0
         self.recording = True
         self.recording_started.emit()
@@ -112,38 +132,65 @@ class Recorder(QObject):
         """Write one control step (``step.state`` is the state before it)."""
         if not self.recording:
             return
-        self._writer.append(
+        self._write_held(done=False)
+        self._held = dict(
             obs=env.split_obs(step.obs),
             action=np.asarray(step.action, dtype=np.float32),
             reward=step.reward,
-            done=step.terminated,
+            # robomimic's rule: an episode that ended for any reason (success, failure or the
+            # time limit) is done; `collect` writes the same.
+            done=bool(step.terminated or step.truncated),
             state=step.state,
             next_obs=env.split_obs(step.next_obs),
-            provenance=Provenance.HUMAN,
+            provenance=_PROVENANCE[self.source],
         )
         self.steps += 1
 
+    def _write_held(self, *, done: bool) -> None:
+        if self._held is None:
+            return
+        held, self._held = self._held, None
+        held["done"] = bool(held["done"] or done)
+        self._writer.append(**held)
+
     def stop(self, reason: str, success: bool) -> None:
-        """End the episode; it waits for :meth:`keep` or :meth:`discard`."""
+        """End the episode; it waits for :meth:`keep` or :meth:`discard`.
+
+        An episode stopped before its first step has nothing to keep: it is discarded at once
+        and ``episode_discarded`` is emitted, so the window goes back to live driving.
+        """
         if not self.recording:
             return
         self.recording = False
         if self.steps == 0:
             self._writer.discard()  # nothing recorded: nothing to ask about
             self._writer = None
+            self._held = None
+            self.episode_discarded.emit()
             return
+        self._write_held(done=True)  # the last step of a demo is done, whoever stopped it
         self.pending = True
         self.pending_success = success
         self.pending_reason = reason
         self.recording_stopped.emit(reason, success)
 
     def keep(self) -> str | None:
-        """Commit the pending episode; returns its name."""
+        """Commit the pending episode; returns its name (None when the commit failed).
+
+        A failed commit (disk full, file locked) emits ``keep_failed`` and clears the pending
+        state; the episode's journal stays on disk and ``RecordingFile.recover()`` commits it
+        the next time the file is opened.
+        """
         if not self.pending:
             return None
-        name = self._writer.finish(success=bool(self.pending_success))
-        self._writer = None
+        writer, self._writer = self._writer, None
         self.pending = False
+        try:
+            name = writer.finish(success=bool(self.pending_success))
+        except RecordingError as exc:
+            _release_journal(writer)
+            self.keep_failed.emit(str(exc))
+            return None
         self.last_saved = name
         self.episode_saved.emit(name)
         self.demos_changed.emit()
@@ -155,6 +202,7 @@ class Recorder(QObject):
             return
         self._writer.discard()
         self._writer = None
+        self._held = None
         self.pending = self.recording = False
         self.steps = 0
         self.episode_discarded.emit()
@@ -215,3 +263,20 @@ class Recorder(QObject):
         for name in names:
             self._file.delete(name)
         self.demos_changed.emit()
+
+
+def _release_journal(writer: Any) -> None:
+    """Unlock a failed writer's journal without deleting it, so ``recover()`` can take it.
+
+    ``EpisodeWriter.finish`` unlocks the journal itself when the commit fails; when the final
+    flush fails first the writer stays open and keeps its lock. The recordings package has no
+    public "abandon" for that case, so this reaches for the writer's internals (best effort).
+    """
+    if getattr(writer, "_state", None) != "open":
+        return
+    try:
+        writer._state = "failed"
+        writer._stop_thread()
+        writer._sidecar.close()
+    except Exception:  # best effort: the lock goes away with the process anyway
+        pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import mujoco
@@ -35,7 +35,6 @@ class Step:
     state: np.ndarray  # (S,) env.get_state() before the step
     next_obs: np.ndarray  # (D,)
     index: int = 0  # step index within the episode
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class SimClock:

@@ -9,6 +9,7 @@ the :class:`LiveScene` owns the env, the :class:`Recorder` the file, the
 from __future__ import annotations
 
 import collections
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -89,11 +90,28 @@ class MainWindow(QMainWindow):
         self._dirty = True
         self.max_render_pixels = MAX_RENDER_PIXELS
         self.render_seconds: collections.deque[float] = collections.deque(maxlen=120)
+        self.last_action = np.zeros(0)
+        self._pad_state: Any = None
+        self.last_warning = ""  # the newest non-fatal warning shown (tests read it)
+        self._warning_box: QMessageBox | None = None
+        startup_notes: list[str] = []
+        # The scene comes first: a bad scene id raises ValueError here, before the render thread
+        # exists (a QThread destroyed while running aborts the process).
+        env_id = scene or self.settings.scene or SCENES[0]
+        try:
+            self.scene: LiveScene = self._make_scene(env_id)
+        except ValueError as exc:
+            if scene is not None:
+                raise  # asked for by name (command line): the caller reports it
+            # The remembered scene cannot be opened any more: start on the default one.
+            startup_notes.append(f"Could not open the last scene {env_id!r} ({exc}); opened ")
+            env_id = SCENES[0]
+            self.scene = self._make_scene(env_id)
+            startup_notes[-1] += f"{scene_title(env_id)} instead."
+            self.settings.scene = env_id
         self.renderer = AsyncRenderer(self) if threaded_render else None
         if self.renderer is not None:
             self.renderer.frame_rendered.connect(self._on_frame_rendered)
-        self.last_action = np.zeros(0)
-        self._pad_state: Any = None
         self.gamepad = self._open_gamepad() if gamepad == "auto" else gamepad
 
         self.viewport = Viewport()
@@ -121,8 +139,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
 
         self.recorder = Recorder(self)
-        env_id = scene or self.settings.scene or SCENES[0]
-        self.scene: LiveScene = self._make_scene(env_id)
+        self.last_action = np.zeros(self.scene.env.action_space.shape)
         self.teleop = KeyboardTeleop(self, self._bindings_for(env_id))
         self.playback = PlaybackController(self.scene, self)
         self._build_menus()
@@ -136,8 +153,18 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         path = recordings if recordings is not None else self.settings.last_file
-        if path and (recordings is not None or Path(path).exists()):
-            self.open_recordings(path)
+        remembered = recordings is None
+        opened = True
+        if path and (not remembered or Path(path).exists()):
+            opened = self.open_recordings(path)
+        if not opened and remembered:
+            # Do not trip over the same file at every launch.
+            self.settings.last_file = ""
+            startup_notes.append(
+                f"{self.last_warning} (The last recordings file {path} is forgotten.)"
+            )
+        if startup_notes:
+            self._warn("Imitation Studio", " ".join(startup_notes))
 
         self._display_timer = QTimer(self)
         self._display_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -178,7 +205,6 @@ class MainWindow(QMainWindow):
         scene.stepped.connect(self._on_stepped)
         scene.episode_finished.connect(self._on_episode_finished)
         scene.state_changed.connect(self._on_state_changed)
-        self.last_action = np.zeros(scene.env.action_space.shape)
         return scene
 
     def _bindings_for(self, env_id: str) -> KeyBindings:
@@ -249,6 +275,7 @@ class MainWindow(QMainWindow):
         self.recorder.recording_stopped.connect(self._on_recording_stopped)
         self.recorder.episode_saved.connect(self._on_episode_saved)
         self.recorder.episode_discarded.connect(self._on_episode_discarded)
+        self.recorder.keep_failed.connect(self._on_keep_failed)
         self.recorder.demos_changed.connect(self._refresh_demos)
         self.recorder.file_opened.connect(lambda _p: self._refresh_demos())
         dp = self.dataset_panel
@@ -258,8 +285,7 @@ class MainWindow(QMainWindow):
         dp.delete_requested.connect(self._on_delete_requested)
         tl = self.timeline
         tl.frame_selected.connect(self.playback.seek)
-        tl.play_toggled.connect(lambda playing: self.playback.play() if playing else None)
-        tl.play_toggled.connect(lambda playing: None if playing else self.playback.pause())
+        tl.play_toggled.connect(self._on_play_toggled)
         tl.step_clicked.connect(self.playback.step)
         tl.speed_changed.connect(self.playback.set_speed)
         self.playback.frame_changed.connect(self._on_playback_frame)
@@ -272,7 +298,7 @@ class MainWindow(QMainWindow):
         if self.gamepad is not None:
             pad_rows = [("left stick", "drive (overrides the keys when moved)")]
             names = {0: "A", 1: "B", 2: "X", 3: "Y", 4: "Back", 6: "Start", 9: "LB", 10: "RB"}
-            what = dict(COMMANDS, takeover="take over from a policy (DAgger)")
+            what = dict(COMMANDS, takeover="(reserved for policy take-over)")
             for button, event in sorted(self.gamepad.bindings.buttons.items()):
                 pad_rows.append((names.get(button, f"button {button}"), what.get(event, event)))
             if self.scene.env.action_labels == ["throttle", "steering"]:
@@ -281,15 +307,32 @@ class MainWindow(QMainWindow):
         self._update_overlay()
 
     # ============================================================================= public API
-    def set_scene(self, env_id: str) -> None:
-        """Switch to another scene (what is being recorded is kept)."""
+    def set_scene(self, env_id: str) -> bool:
+        """Switch to another scene (what is being recorded is kept).
+
+        Returns False, with a warning and the current scene kept, when ``env_id`` cannot be
+        opened (unknown id, not a MuJoCo env).
+        """
+        try:
+            self._switch_scene(env_id)
+        except ValueError as exc:
+            self._warn("Scene", f"Cannot open the scene {env_id!r}: {exc}")
+            self.toolbar.set_scene(self.scene.env_id)
+            return False
+        return True
+
+    def _switch_scene(self, env_id: str) -> None:
+        """Swap in a new live scene; raises ValueError (nothing changed) if it cannot be made."""
+        env_id = env_id.strip()
         if env_id == self.scene.env_id:
             return
+        new = self._make_scene(env_id)  # first: if this raises, the current scene stays
         self.leave_playback()
         self.recorder.finish_for_exit()
         self.scene.close()
         self.playback.unload()
-        self.scene = self._make_scene(env_id)
+        self.scene = new
+        self.last_action = np.zeros(new.env.action_space.shape)
         self.playback.scene = self.scene
         self.teleop.set_bindings(self._bindings_for(env_id))
         self.settings.scene = env_id
@@ -306,29 +349,75 @@ class MainWindow(QMainWindow):
         self.settings.speed = speed
         self._update_status()
 
-    def open_recordings(self, path: str | Path) -> None:
-        """Open or create a recordings file; its demos appear in the demos panel."""
+    def open_recordings(self, path: str | Path) -> bool:
+        """Open or create a recordings file; its demos appear in the demos panel.
+
+        A file holds demos of one scene, so the studio switches to it. When that scene cannot be
+        opened here (e.g. a robomimic file of "Lift") the studio warns, keeps its current scene
+        and file, and returns False.
+        """
+        previous = self.recorder.path
         try:
             self.recorder.open(path)
+            args = self.recorder.file_env_args()
         except Exception as exc:  # a corrupt or locked file must not take the studio down
-            QMessageBox.warning(self, "Recordings", f"Could not open {path}:\n{exc}")
-            return
-        self.settings.last_file = str(Path(path).resolve())
+            self._warn("Recordings", f"Could not open {path}: {exc}")
+            self._reopen(previous)
+            return False
+        env_name = (args or {}).get("env_name")
+        if env_name and env_name != self.scene.env_id:
+            try:
+                self._switch_scene(env_name)  # a file holds demos of one scene
+            except ValueError as exc:
+                self._warn(
+                    "Recordings",
+                    f"Could not open {path}: its demos are of the scene {env_name!r}, which "
+                    f"the studio cannot open ({exc}). Staying on "
+                    f"{scene_title(self.scene.env_id)}.",
+                )
+                self._reopen(previous)
+                return False
+        self.settings.last_file = str(Path(path).resolve())  # only once it opened for real
         self.setWindowTitle(f"Imitation Studio — {Path(path).name}")
-        args = self.recorder.file_env_args()
-        if args and args.get("env_name") and args["env_name"] != self.scene.env_id:
-            self.set_scene(args["env_name"])  # a file holds demos of one scene
         if self.recorder.recovered:
             self.statusBar().showMessage(
                 f"Recovered {len(self.recorder.recovered)} unfinished episode(s)", 8000
             )
+        return True
+
+    def _reopen(self, previous: Path | None) -> None:
+        """After a failed open: back to the file that was open before, if any."""
+        self.recorder.close()
+        if previous is not None:
+            # It was fine a moment ago; if not any more, run without a file.
+            with contextlib.suppress(Exception):
+                self.recorder.open(previous)
+        self.setWindowTitle(
+            f"Imitation Studio — {self.recorder.path.name}"
+            if self.recorder.path
+            else "Imitation Studio"
+        )
+        self._refresh_demos()
+
+    def _warn(self, title: str, text: str) -> None:
+        """A non-fatal warning: status bar plus a non-modal message box (never blocks)."""
+        self.last_warning = text
+        self.statusBar().showMessage(text, 15000)
+        if self._warning_box is not None:
+            self._warning_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r: setattr(self, "_warning_box", None))
+        self._warning_box = box
+        box.open()
 
     def play_demo(self, name: str) -> None:
         """Enter playback on the demo ``name``."""
         self.recorder.finish_for_exit()
         args = self.recorder.file_env_args()
-        if args and args.get("env_name") and args["env_name"] != self.scene.env_id:
-            self.set_scene(args["env_name"])
+        env_name = (args or {}).get("env_name")
+        if env_name and env_name != self.scene.env_id and not self.set_scene(env_name):
+            return
         episode = self.recorder.episode(name)
         self.scene.stop()
         self.mode = "playback"
@@ -444,13 +533,11 @@ class MainWindow(QMainWindow):
             reason = "time limit"
         else:
             reason = "failed"
+        color = QColor(40, 150, 80) if success else QColor(190, 110, 30)
+        self.viewport.set_banner(reason.capitalize(), color)
         if self.recorder.recording:
             self.recorder.stop(reason, success)
-            color = QColor(40, 150, 80) if success else QColor(190, 110, 30)
-            self.viewport.set_banner(reason.capitalize(), color)
         else:
-            color = QColor(40, 150, 80) if success else QColor(190, 110, 30)
-            self.viewport.set_banner(reason.capitalize(), color)
             QTimer.singleShot(1200, self._on_auto_reset)
 
     def _on_auto_reset(self) -> None:
@@ -474,7 +561,7 @@ class MainWindow(QMainWindow):
         elif command == "record":
             if rec.recording:
                 rec.stop("stopped", bool(self.scene.last_info.get("is_success", False)))
-                self.scene.halted = True
+                self.scene.halted = rec.pending  # nothing recorded: back to live driving
             else:
                 self.start_recording()
         elif command == "reset":
@@ -482,7 +569,7 @@ class MainWindow(QMainWindow):
                 self.leave_playback()
             elif rec.recording:
                 rec.stop("reset", bool(self.scene.last_info.get("is_success", False)))
-                self.scene.halted = True
+                self.scene.halted = rec.pending
             else:
                 rec.resolve_pending()
                 self.scene.reset()
@@ -506,6 +593,12 @@ class MainWindow(QMainWindow):
             self.help_dock.setVisible(visible)
             if visible:
                 self.help_dock.raise_()
+
+    def _on_play_toggled(self, playing: bool) -> None:
+        if playing:
+            self.playback.play()
+        else:
+            self.playback.pause()
 
     def _on_shadows_toggled(self) -> None:
         self.settings.shadows = self.shadows_action.isChecked()
@@ -542,6 +635,18 @@ class MainWindow(QMainWindow):
         self.end_bar.hide()
         self.viewport.set_banner("")
         self.statusBar().showMessage("Episode discarded", 5000)
+        self._after_decision()
+
+    def _on_keep_failed(self, message: str) -> None:
+        self.end_bar.hide()
+        self.viewport.set_banner("")
+        name = self.recorder.path.name if self.recorder.path else "the recordings file"
+        self._warn(
+            "Recordings",
+            f"Could not save the episode into {name}: {message}\n"
+            "Its journal stays beside the file: the episode will be offered back (recovered) "
+            "when the file is opened again.",
+        )
         self._after_decision()
 
     def _after_decision(self) -> None:
@@ -607,9 +712,38 @@ class MainWindow(QMainWindow):
             self, "New recordings file", start, "HDF5 recordings (*.h5 *.hdf5)"
         )
         if path:
-            if Path(path).exists():
-                Path(path).unlink()  # the dialog already asked before overwriting
-            self.open_recordings(path)
+            self.new_recordings(path)
+
+    def new_recordings(self, path: str | Path, *, confirmed: bool = False) -> bool:
+        """Replace ``path`` by an empty recordings file and open it.
+
+        The episode in progress is committed to the file that was open first (closing keeps
+        it). Replacing the open file when it holds demos asks once more unless ``confirmed``.
+        """
+        path = Path(path)
+        previous = self.recorder.path
+        same = previous is not None and path.resolve() == previous.resolve()
+        self.leave_playback()
+        self.recorder.close()  # commits the episode in progress into the old file, first
+        if same and not confirmed and _demo_count(path) > 0:
+            answer = QMessageBox.question(
+                self,
+                "New recordings file",
+                f"{path.name} is the open recordings file and holds {_demo_count(path)} "
+                "demos. Delete them and start an empty file?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                self._reopen(previous)
+                return False
+        try:
+            _remove_recordings(path)
+        except OSError as exc:
+            self._warn("Recordings", f"Could not replace {path}: {exc}")
+            self._reopen(previous)
+            return False
+        return self.open_recordings(path)
 
     def _on_open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -774,3 +908,27 @@ class MainWindow(QMainWindow):
         if self.gamepad is not None:
             self.gamepad.close()
         super().closeEvent(event)
+
+
+def _demo_count(path: Path) -> int:
+    """How many demos a recordings file holds (0 when it is missing or unreadable)."""
+    from recordings import Dataset
+
+    try:
+        with Dataset(path, lenient=True) as ds:
+            return len(ds.demos)
+    except Exception:
+        return 0
+
+
+def _remove_recordings(path: Path) -> None:
+    """Delete a recordings file and its leftover journals (docs/FORMAT.md).
+
+    The in-progress episode journals (``<file>.rec-<id>``) and the rollback journal
+    (``<file>.journal``) would otherwise be "recovered" into the new file of the same name. The
+    recordings package has no public helper for this, so it is done here.
+    """
+    for journal in path.parent.glob(path.name + ".rec-*"):
+        journal.unlink(missing_ok=True)
+    Path(str(path) + ".journal").unlink(missing_ok=True)
+    path.unlink(missing_ok=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -51,31 +49,53 @@ def test_scrubbing_restores_the_recorded_state_exactly(make_window, drive):
     assert window.mode == "live" and not window.timeline.isVisible()
 
 
-def _sim_rate(window, drive, seconds: float) -> float:
+def _clock_rate(window, drive, seconds: float) -> float:
+    """Simulated seconds per wall second as the control loop's own clock saw them.
+
+    Sim time counts the steps taken plus what the catch-up cap dropped after a stall; wall time
+    is the span between the clock's first and last tick. A loaded machine delays ticks but does
+    not change this ratio, while a wrong speed does.
+    """
     scene = window.scene
-    drive.wait(0.3)
-    steps, t0 = scene.steps_taken, time.perf_counter()
+    clock = scene.clock
+    drive.wait(0.1)  # a tick or two at the new speed
+    steps, dropped, t0 = scene.steps_taken, clock.dropped, clock._last
     drive.wait(seconds)
-    return (scene.steps_taken - steps) * scene.env.control_dt / (time.perf_counter() - t0)
+    sim = (scene.steps_taken - steps) * scene.env.control_dt + (clock.dropped - dropped)
+    return sim / (clock._last - t0)
 
 
-def test_slow_motion_live_and_playback(make_window, drive):
-    window = make_window()
-    # Live at 0.5×: the toolbar's speed box, as a person would choose it.
+def _choose_speed(window, speed: float) -> None:
+    # The toolbar's speed box, as a person would choose it.
     combo = window.toolbar.speed_combo
-    combo.setCurrentIndex(combo.findData(0.5))
+    combo.setCurrentIndex(combo.findData(speed))
     combo.activated.emit(combo.currentIndex())
-    rate = _sim_rate(window, drive, 2.0)
-    assert 0.35 < rate < 0.6, f"live at 0.5× advanced {rate:.2f} s of sim per second"
+
+
+def test_slow_motion_live_and_playback(make_window, drive, qtbot):
+    window = make_window()
+    _choose_speed(window, 1.0)
+    full = _clock_rate(window, drive, 0.8)
+    _choose_speed(window, 0.5)
+    half = _clock_rate(window, drive, 0.8)
+    assert 0.7 < full < 1.2, f"live at 1× advanced {full:.2f} s of sim per second"
+    assert 0.3 < half < 0.65, f"live at 0.5× advanced {half:.2f} s of sim per second"
+    assert half < 0.75 * full, f"0.5× ({half:.2f}) must be clearly slower than 1× ({full:.2f})"
 
     name = _record(window, drive)
     window.play_demo(name)
     window.timeline._speed.setCurrentIndex(window.timeline._speed.findData(0.25))
     window.timeline._play.click()
-    t0, i0 = time.perf_counter(), window.playback.index
-    drive.wait(1.5)
-    frames = window.playback.index - i0
-    elapsed = time.perf_counter() - t0
-    played = frames * window.scene.env.control_dt / elapsed
-    assert window.playback.playing or frames > 0
-    assert 0.15 < played < 0.33, f"playback at 0.25× ran at {played:.2f}×"
+    playback = window.playback
+    assert playback.playing
+    dt, i0 = window.scene.env.control_dt, playback.index
+    drive.wait(0.2)
+    i1, t1, d1 = playback.index, playback.clock._last, playback.clock.dropped
+    # Until 0.3 s of the recording played (or the end): no fixed sleep to be late for.
+    target = min(i1 + round(0.3 / dt), playback.length - 1)
+    qtbot.waitUntil(lambda: playback.index >= target, timeout=10_000)
+    frames = playback.index - i1
+    played = (frames * dt + playback.clock.dropped - d1) / (playback.clock._last - t1)
+    assert frames > 0 and playback.index > i0
+    assert 0.1 < played < 0.4, f"playback at 0.25× ran at {played:.2f}×"
+    assert played < 0.6 * full, "playback at 0.25× must be clearly slower than live at 1×"

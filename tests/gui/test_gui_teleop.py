@@ -13,32 +13,44 @@ from studio.app.teleop import KeyBindings
 pytestmark = pytest.mark.gui
 
 
-def test_arrow_keys_move_the_fingertip_the_right_way(make_window, drive):
+def _hold_until_moved(qtbot, drive, window, widget, key, axis: int, sign: float) -> np.ndarray:
+    """Hold ``key`` until the fingertip moved 4 cm along ``axis`` (generous timeout, not a sleep).
+
+    A loaded machine steps the loop late but does not change where the keys drive the arm.
+    """
+    start = drive.fingertip(window)
+    qtbot.keyPress(widget, key)
+    try:
+        qtbot.waitUntil(
+            lambda: sign * (drive.fingertip(window)[axis] - start[axis]) > 0.04, timeout=10_000
+        )
+    finally:
+        qtbot.keyRelease(widget, key)
+    return start
+
+
+def test_arrow_keys_move_the_fingertip_the_right_way(make_window, drive, qtbot):
     window = make_window()
     drive.wait(0.2)
-    start = drive.fingertip(window)
-    drive.hold(window.viewport, Qt.Key.Key_Right, 0.6)
-    drive.wait(0.3)  # the command ramps down after the release
-    after_right = drive.fingertip(window)
-    assert after_right[0] - start[0] > 0.04, "Right must move the fingertip to +x"
-    assert abs(after_right[1] - start[1]) < 0.5 * (after_right[0] - start[0])
+    vp = window.viewport
+    start = _hold_until_moved(qtbot, drive, window, vp, Qt.Key.Key_Right, 0, +1)
+    moved = drive.fingertip(window)
+    assert abs(moved[1] - start[1]) < 0.5 * (moved[0] - start[0]), "Right must move along +x"
 
-    drive.hold(window.viewport, Qt.Key.Key_W, 0.6)  # W: away from the viewer, +y
-    drive.wait(0.3)
-    after_up = drive.fingertip(window)
-    assert after_up[1] - after_right[1] > 0.04
+    drive.wait(0.3)  # the command ramps down after the release
+    # W: away from the viewer, +y.
+    start = _hold_until_moved(qtbot, drive, window, vp, Qt.Key.Key_W, 1, +1)
+    moved = drive.fingertip(window)
+    assert abs(moved[0] - start[0]) < 0.5 * (moved[1] - start[1]), "W must move along +y"
     assert window.active_device == "keyboard"
 
 
-def test_keys_still_drive_when_a_child_widget_has_focus(make_window, drive):
+def test_keys_still_drive_when_a_child_widget_has_focus(make_window, drive, qtbot):
     window = make_window()
     table = window.dataset_panel._table
     table.setFocus()
     drive.wait(0.2)
-    start = drive.fingertip(window)
-    drive.hold(table, Qt.Key.Key_Left, 0.6)
-    drive.wait(0.3)
-    assert drive.fingertip(window)[0] - start[0] < -0.04
+    _hold_until_moved(qtbot, drive, window, table, Qt.Key.Key_Left, 0, -1)
 
 
 def _send(widget, etype: QEvent.Type, key: Qt.Key, autorepeat: bool) -> None:
