@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from recordings import RecordingError, remove_recording
 from studio.app.panels import ControlsPanel, SceneToolBar, StudioStatusBar, scene_title
 from studio.app.playback import PlaybackController
 from studio.app.recorder import Recorder
@@ -738,8 +739,8 @@ class MainWindow(QMainWindow):
                 self._reopen(previous)
                 return False
         try:
-            _remove_recordings(path)
-        except OSError as exc:
+            remove_recording(path, missing_ok=True)
+        except (OSError, RecordingError) as exc:
             self._warn("Recordings", f"Could not replace {path}: {exc}")
             self._reopen(previous)
             return False
@@ -919,16 +920,3 @@ def _demo_count(path: Path) -> int:
             return len(ds.demos)
     except Exception:
         return 0
-
-
-def _remove_recordings(path: Path) -> None:
-    """Delete a recordings file and its leftover journals (docs/FORMAT.md).
-
-    The in-progress episode journals (``<file>.rec-<id>``) and the rollback journal
-    (``<file>.journal``) would otherwise be "recovered" into the new file of the same name. The
-    recordings package has no public helper for this, so it is done here.
-    """
-    for journal in path.parent.glob(path.name + ".rec-*"):
-        journal.unlink(missing_ok=True)
-    Path(str(path) + ".journal").unlink(missing_ok=True)
-    path.unlink(missing_ok=True)
