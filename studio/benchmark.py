@@ -59,23 +59,39 @@ def gymnasium_steps_per_second(env_id: str, steps: int) -> float:
     return steps / (time.perf_counter() - t0)
 
 
-def render_fps(env_id: str, frames: int, width: int = 640, height: int = 480) -> float:
-    """Frames/s of ``env.render()`` (scene update + render + read-back) in this process."""
-    env = make_env(env_id, render_mode="rgb_array", width=width, height=height)
+def render_fps(
+    env_id: str, frames: int, width: int = 640, height: int = 480, *, shadows: bool = True
+) -> float:
+    """Frames/s of scene update + render + read-back with the env's teleop camera."""
+    env = make_env(env_id)
     env.reset(seed=0)
-    env.render()  # context creation is not part of the per-frame cost
+    renderer = mujoco.Renderer(env.model, height, width)
+    camera = env.make_camera()
+
+    def frame() -> None:
+        renderer.update_scene(env.data, camera)
+        renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = int(shadows)
+        renderer.render()
+
+    frame()  # context creation is not part of the per-frame cost
     t0 = time.perf_counter()
     for _ in range(frames):
         env.step(np.zeros(env.action_space.shape))
-        env.render()
+        frame()
     elapsed = time.perf_counter() - t0
+    renderer.close()
     env.close()
     return frames / elapsed
 
 
-def render_fps_with_backend(backend: str, env_id: str, frames: int) -> float | None:
+def render_fps_with_backend(
+    backend: str, env_id: str, frames: int, *, shadows: bool = True
+) -> float | None:
     """Render frames/s with ``MUJOCO_GL=backend`` (a subprocess: the backend is per process)."""
-    code = f"from studio.benchmark import render_fps;print(render_fps({env_id!r}, {frames}))"
+    code = (
+        "from studio.benchmark import render_fps;"
+        f"print(render_fps({env_id!r}, {frames}, shadows={shadows}))"
+    )
     env = {**os.environ, "MUJOCO_GL": backend, "PYOPENGL_PLATFORM": backend}
     try:
         out = subprocess.run(
@@ -126,14 +142,16 @@ def report(steps: int = 5000, frames: int = 200, episodes: int = 200) -> str:
         "",
         "## Rendering at 640x480 (software Mesa, scene update + render + read-back)",
         "",
-        "| backend | arm push frames/s | car frames/s |",
-        "|---|---:|---:|",
+        "| backend | shadows | arm push frames/s | car frames/s |",
+        "|---|---|---:|---:|",
     ]
     for backend in ("egl", "osmesa"):
-        arm = render_fps_with_backend(backend, ARM_PUSH, frames)
-        car = render_fps_with_backend(backend, CAR_OBSTACLE, frames)
-        fmt = [f"{v:.0f}" if v is not None else "unavailable" for v in (arm, car)]
-        lines.append(f"| {backend} | {fmt[0]} | {fmt[1]} |")
+        for shadows in (False, True):
+            arm = render_fps_with_backend(backend, ARM_PUSH, frames, shadows=shadows)
+            car = render_fps_with_backend(backend, CAR_OBSTACLE, frames, shadows=shadows)
+            fmt = [f"{v:.0f}" if v is not None else "unavailable" for v in (arm, car)]
+            on = "on" if shadows else "off (studio default)"
+            lines.append(f"| {backend} | {on} | {fmt[0]} | {fmt[1]} |")
     lines += [
         "",
         f"## Scripted experts ({episodes} seeded episodes each, seeds 0..{episodes - 1})",
