@@ -331,6 +331,20 @@ class EpisodeWriter:
         finally:
             self._sidecar.close()
 
+    def abandon(self) -> None:
+        """Stop writing but keep the journal, unlocked, for ``RecordingFile.recover()``.
+
+        For a caller that gives up after ``finish()`` failed (e.g. a full disk): the steps that
+        reached the journal are offered back the next time the file is opened, unlike
+        :meth:`discard`, which deletes them. A no-op unless the episode is still open.
+        """
+        with self._lock:
+            if self._state != "open":
+                return
+            self._state = "failed"
+        self._stop_thread()
+        self._sidecar.close()
+
     def __enter__(self) -> EpisodeWriter:
         return self
 

@@ -194,7 +194,7 @@ class Recorder(QObject):
         try:
             name = writer.finish(success=bool(self.pending_success))
         except RecordingError as exc:
-            _release_journal(writer)
+            writer.abandon()
             self.keep_failed.emit(str(exc))
             return None
         self.last_saved = name
@@ -275,20 +275,3 @@ class Recorder(QObject):
             self._file.delete(name)
             self._info_cache.pop(name, None)
         self.demos_changed.emit()
-
-
-def _release_journal(writer: Any) -> None:
-    """Unlock a failed writer's journal without deleting it, so ``recover()`` can take it.
-
-    ``EpisodeWriter.finish`` unlocks the journal itself when the commit fails; when the final
-    flush fails first the writer stays open and keeps its lock. The recordings package has no
-    public "abandon" for that case, so this reaches for the writer's internals (best effort).
-    """
-    if getattr(writer, "_state", None) != "open":
-        return
-    try:
-        writer._state = "failed"
-        writer._stop_thread()
-        writer._sidecar.close()
-    except Exception:  # best effort: the lock goes away with the process anyway
-        pass

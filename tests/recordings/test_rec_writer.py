@@ -337,3 +337,20 @@ def test_remove_recording_takes_the_sidecars_along(tmp_path: Path) -> None:
     RecordingFile(path)  # File > New on the same name starts clean
     with Dataset(path) as ds:
         assert ds.demos == []
+
+
+def test_abandon_keeps_the_flushed_steps_for_recover(tmp_path: Path) -> None:
+    """abandon() stops an open episode without deleting it (unlike discard)."""
+    rf = RecordingFile(tmp_path / "d.h5")
+    w = rf.begin_episode(source="human", device="keyboard")
+    ep = synth_episode(0, 1)
+    record(w, ep)
+    w.flush()
+    w.abandon()
+    w.abandon()  # idempotent
+    assert rf.demos == []
+    assert rf.pending_recovery() == 1
+    assert rf.recover() == ["demo_0"]
+    with Dataset(rf.path) as ds:
+        assert_same(ds.episode("demo_0"), ep)
+    rf.close()
