@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,15 +10,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
-
-# pytest's "prepend" import mode puts tests/ on sys.path, where tests/recordings/ (no
-# __init__.py) would shadow the real `recordings` package as a namespace package; the editable
-# install's finder runs after sys.path. The repository root first on sys.path fixes it.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-if getattr(sys.modules.get("recordings"), "__file__", "") is None:
-    del sys.modules["recordings"]
 
 
 @pytest.fixture(autouse=True, scope="session")
