@@ -6,7 +6,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from studio.envs import ARM_PUSH, CAR_OBSTACLE, make_env
+from studio.envs import ARM_PUSH, CAR_OBSTACLE, default_obs_parts, make_env
+from studio.envs.arm_push import ArmPushEnv
 from studio.experts import make_expert
 
 OURS = [ARM_PUSH, CAR_OBSTACLE]
@@ -176,3 +177,57 @@ def test_out_of_range_actions_are_clipped_and_reported(env):
     env.set_state(state)
     env.step(np.ones(env.action_space.shape))
     np.testing.assert_array_equal(env.get_state(), clipped_next)
+
+
+def test_gymnasium_adapter_names_its_part_flat_as_robomimic_does():
+    env = make_env("Reacher-v5")
+    obs, _ = env.reset(seed=0)
+    assert list(env.obs_parts) == ["flat"]
+    assert env.env_args()["obs_parts"] == {"flat": [0, obs.shape[0]]}
+    np.testing.assert_array_equal(env.split_obs(obs)["flat"], obs)
+    env.close()
+
+
+@pytest.mark.parametrize(
+    ("env_id", "expected"),
+    [(ARM_PUSH, ["puck_rel", "goal_rel"]), (CAR_OBSTACLE, None), ("Reacher-v5", None)],
+)
+def test_default_obs_parts_per_scene(env_id, expected):
+    assert default_obs_parts(env_id) == expected
+    env = make_env(env_id)
+    assert env.policy_obs_parts == (None if expected is None else tuple(expected))
+    # The defaults name parts the scene has, in its observation order.
+    if expected is not None:
+        order = list(env.obs_parts)
+        assert sorted(expected, key=order.index) == expected
+    env.close()
+
+
+def test_default_obs_parts_builds_no_env(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("default_obs_parts built an env")
+
+    monkeypatch.setattr(ArmPushEnv, "__init__", refuse)
+    monkeypatch.setattr("studio.envs.adapter.GymMujocoAdapter.__init__", refuse)
+    assert default_obs_parts(ARM_PUSH) == ["puck_rel", "goal_rel"]
+    assert default_obs_parts("Reacher-v5") is None
+    assert default_obs_parts("robomimic/Lift-v0") is None  # a foreign file's env: all parts
+
+
+def test_arm_expert_is_a_function_of_the_default_parts():
+    """Moving fingertip, puck and goal together (the relative parts unchanged) leaves the
+    expert's action unchanged: the default parts hold everything it acts on."""
+    env = make_env(ARM_PUSH)
+    expert = make_expert(ARM_PUSH, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    for seed in range(5):
+        obs, _ = env.reset(seed=seed)
+        for _ in range(rng.integers(0, 30)):
+            obs, *_ = env.step(expert.act(obs))
+        moved = obs.copy()
+        offset = rng.uniform(-0.1, 0.1, 2)
+        for k in ("ee_pos", "puck_pos", "goal_pos"):
+            moved[env.obs_parts[k]] += offset
+        moved[env.obs_parts["joint_pos"]] += rng.uniform(-1, 1, 3)
+        np.testing.assert_allclose(expert.act(moved), expert.act(obs), atol=1e-9)
+    env.close()

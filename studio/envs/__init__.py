@@ -40,4 +40,16 @@ def make_env(env_id: str, *, render_mode: str | None = None, **kwargs: Any) -> S
     return GymMujocoAdapter(env_id, render_mode=render_mode, **kwargs)
 
 
-__all__ = ["ARM_PUSH", "CAR_OBSTACLE", "SCENES", "StudioEnv", "make_env"]
+def default_obs_parts(env_id: str) -> list[str] | None:
+    """The observation parts a policy for ``env_id`` uses by default; None means all of them.
+
+    Read from the scene class's ``policy_obs_parts``, so no env (model, renderer) is built.
+    Any other id (a gymnasium env through the adapter, or an env this studio cannot open, such
+    as one named by a foreign file) answers None: its observation is one part, ``flat``.
+    """
+    cls = _OURS.get(env_id)
+    parts = cls.policy_obs_parts if cls is not None else None
+    return list(parts) if parts is not None else None
+
+
+__all__ = ["ARM_PUSH", "CAR_OBSTACLE", "SCENES", "StudioEnv", "default_obs_parts", "make_env"]

@@ -15,6 +15,8 @@ import numpy as np
 
 from studio.envs.base import StudioEnv
 
+FLAT = "flat"  # the adapter's single observation part (robomimic's EnvGym key)
+
 
 class GymMujocoAdapter(StudioEnv):
     """A gymnasium ``MujocoEnv`` behind the studio's interface.
@@ -25,6 +27,8 @@ class GymMujocoAdapter(StudioEnv):
         width, height: render size in pixels.
         **kwargs: passed to ``gymnasium.make``.
     """
+
+    policy_obs_parts = None  # the one part, ``flat``
 
     def __init__(
         self,
@@ -71,7 +75,9 @@ class GymMujocoAdapter(StudioEnv):
         self.action_labels = [_actuator_label(self.model, i) for i in range(n_act)]
         dim = int(np.prod(base.observation_space.shape))
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float64)
-        self.obs_parts = {"observation": slice(0, dim)}
+        # One part named as robomimic's EnvGym names a gym env's observation (obs/flat), so
+        # files recorded by robomimic and by the studio train and evaluate interchangeably.
+        self.obs_parts = {FLAT: slice(0, dim)}
         self.model_xml = _model_xml(base)
 
     def reset(

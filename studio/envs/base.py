@@ -55,6 +55,10 @@ class StudioEnv(gym.Env):
     max_episode_steps: int
     model_xml: str
     env_id: str = ""
+    # The observation parts a policy should see by default (training's ``--obs-keys``), in
+    # ``obs_parts`` order; None means all of them. A scene narrows it when the full observation
+    # invites causal confusion (BC keying on features its expert ignores).
+    policy_obs_parts: ClassVar[tuple[str, ...] | None] = None
     # Number of task-state floats appended after MuJoCo's state in get_state().
     task_state_size: int = 0
 

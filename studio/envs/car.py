@@ -105,6 +105,8 @@ class CarObstacleEnv(StudioEnv):
     """
 
     env_id = "ImitationStudio/CarObstacle-v0"
+    # All parts: the car's learning benchmark (GMM-BC 95%, cVAE 100%) trains on all of them.
+    policy_obs_parts = None
 
     def __init__(
         self,
