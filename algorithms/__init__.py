@@ -2,6 +2,12 @@
 
 torch, numpy, gymnasium and recordings only; never Qt, never the studio.
 
+What exists: two algorithms (``bc``: MLP with an mse, gaussian or gmm head, optional observation
+history; ``cvae``: conditional VAE over action chunks with ACT-style temporal ensembling), the
+training loop, checkpoints and seeded evaluation, used by the ``train`` and ``eval`` commands.
+Not here yet: GAIL, a DAgger training loop (files can hold DAgger ``labels``, and training uses
+them) and a GUI training panel.
+
 Public API::
 
     import numpy as np
@@ -36,9 +42,9 @@ Public API::
 :class:`DemoData` (``DemoData.from_arrays(obs, actions, episode_index)``). Validation uses the
 file's ``valid`` mask when present, else a seeded ``cfg.val_fraction`` of the demos.
 
-Threads: build the ``Trainer`` in the worker thread as well (it reads the file, hashes it for
-the lineage and moves the data to the device); between two yields the caller may take
-``trainer.policy()`` (a copy) from that thread and hand it to the GUI.
+Threads: a caller that trains in a worker thread builds the ``Trainer`` there as well (it reads
+the file, hashes it for the lineage and moves the data to the device); between two yields it may
+take ``trainer.policy()`` (a copy) and hand it to another thread.
 
 Errors: ``ValueError`` for bad settings or devices (``"cuda"`` without CUDA),
 :class:`TrainingDiverged` when the loss becomes NaN/inf (checked every step on CPU, every 10 on

@@ -1,9 +1,9 @@
 """Training settings shared by every algorithm (each algorithm's config extends this dataclass).
 
 Every field carries ``metadata["help"]`` (and ``"choices"`` where the value is one of a few
-strings) so that the GUI can build its form from ``dataclasses.fields()`` and the CLI can print
-help; ``__post_init__`` raises ``ValueError`` saying what to fix (LeRobot's
-``configuration_act.py`` does the same).
+strings) so that a form can be built from ``dataclasses.fields()`` (the CLI prints them with
+``train --list-settings``; there is no GUI form yet); ``__post_init__`` raises ``ValueError``
+saying what to fix (LeRobot's ``configuration_act.py`` does the same).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 
 def setting(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
-    """A dataclass field with the GUI/CLI metadata (``help`` and optional ``choices``)."""
+    """A dataclass field with the form/CLI metadata (``help`` and optional ``choices``)."""
     meta: dict[str, Any] = {"help": help}
     if choices is not None:
         meta["choices"] = choices

@@ -8,7 +8,7 @@ An algorithm is an ``nn.Module`` built as ``Algorithm(cfg, obs_dim=D, act_dim=A)
 
 :class:`Trainer` puts the demonstrations on the device once, samples batches there with a seeded
 ``torch.Generator`` and yields metrics every ``cfg.log_every`` steps; the caller may stop at any
-yield (the GUI's worker does). No global seeding: everything derives from the ``rng`` passed in.
+yield. No global seeding: everything derives from the ``rng`` passed in.
 """
 
 from __future__ import annotations
@@ -108,9 +108,9 @@ class Trainer:
         rng: numpy generator, or an int seed (recorded in the checkpoint's lineage).
         checkpoint_path: when given, the latest good weights are written here at every log
             point and at the end; a diverged run leaves the last good file in place.
-        num_threads: torch CPU threads during :meth:`run` (the GUI passes 1); ``None`` uses
-            ``cfg.num_threads`` (0 = leave torch's setting). The previous setting is restored
-            when the run finishes, raises or is closed.
+        num_threads: torch CPU threads during :meth:`run` (1 leaves cores to a UI thread);
+            ``None`` uses ``cfg.num_threads`` (0 = leave torch's setting). The previous setting
+            is restored when the run finishes, raises or is closed.
         log_every: overrides ``cfg.log_every``.
     """
 
