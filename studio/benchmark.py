@@ -7,9 +7,13 @@ measured in one run, side by side, because absolute numbers on a shared machine 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import mujoco
@@ -19,44 +23,99 @@ from studio.envs import ARM_PUSH, CAR_OBSTACLE, make_env
 from studio.experts import make_expert
 
 
-def env_steps_per_second(env_id: str, steps: int, *, seed: int = 0) -> float:
-    """``env.step`` calls per second with uniform random actions (resets included)."""
-    env = make_env(env_id)
-    rng = np.random.default_rng(seed)
-    actions = rng.uniform(-1, 1, (steps, *env.action_space.shape))
+def _timed_steps(env: Any, actions: np.ndarray, seed: int) -> float:
+    """``env.step`` calls per second over pre-drawn ``actions``; a reset ends each episode.
+
+    The one timing loop for every env measured here, ours and gymnasium's alike: actions are
+    drawn before the clock starts (drawing them inside the loop would bill one side for its
+    random numbers), and episode resets are inside the timed loop on both sides.
+    """
     env.reset(seed=seed)
+    step, reset = env.step, env.reset
     t0 = time.perf_counter()
     for a in actions:
-        _, _, terminated, truncated, _ = env.step(a)
+        _, _, terminated, truncated, _ = step(a)
         if terminated or truncated:
-            env.reset()
-    return steps / (time.perf_counter() - t0)
+            reset()
+    return len(actions) / (time.perf_counter() - t0)
 
 
-def raw_steps_per_second(env_id: str, steps: int) -> float:
-    """The same physics with bare ``mj_step`` (one control step = ``frame_skip`` substeps)."""
-    env = make_env(env_id)
-    env.reset(seed=0)
-    model, data = env.model, env.data
-    substeps = max(1, round(env.control_dt / model.opt.timestep))
+def _raw_steps(model: mujoco.MjModel, data: mujoco.MjData, substeps: int, steps: int) -> float:
+    """Bare ``mj_step`` control steps per second (``substeps`` physics steps each)."""
     t0 = time.perf_counter()
     for _ in range(steps):
         mujoco.mj_step(model, data, substeps)
     return steps / (time.perf_counter() - t0)
 
 
-def gymnasium_steps_per_second(env_id: str, steps: int) -> float:
-    """Gymnasium's own ``gym.make(env_id)`` with its default wrappers, for reference."""
-    env = gym.make(env_id)
-    env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
-        if terminated or truncated:
-            env.reset()
-    del rng
-    return steps / (time.perf_counter() - t0)
+def _actions(space: gym.spaces.Box, unit: np.ndarray) -> np.ndarray:
+    """``unit`` actions in [-1, 1] mapped onto ``space``'s bounds, in its dtype."""
+    low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+    return (low + (unit + 1.0) * 0.5 * (high - low)).astype(space.dtype)
+
+
+def _unit_actions(n_act: int, steps: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, (steps, n_act))
+
+
+@dataclass
+class Speed:
+    """Medians over interleaved repeats: env steps/s, the reference's steps/s, their ratio."""
+
+    ours: float
+    reference: float
+    ratio: float  # median of the per-repeat ratios (each pair ran back to back)
+
+
+def _interleaved(ours: Callable[[], float], ref: Callable[[], float], repeats: int) -> Speed:
+    """Alternate the two measurements ``repeats`` times (both see the same machine load)."""
+    a, b = [], []
+    for _ in range(repeats):
+        a.append(ours())
+        b.append(ref())
+    return Speed(
+        statistics.median(a),
+        statistics.median(b),
+        statistics.median(x / y for x, y in zip(a, b, strict=True)),
+    )
+
+
+def env_vs_raw(env_id: str, steps: int, *, repeats: int = 5, seed: int = 0) -> Speed:
+    """Our ``env.step`` against bare ``mj_step`` of the same model (same substeps per step)."""
+    env = make_env(env_id)
+    actions = _actions(env.action_space, _unit_actions(env.action_space.shape[0], steps, seed))
+    model, data = env.model, env.data
+    substeps = max(1, round(env.control_dt / model.opt.timestep))
+    try:
+        return _interleaved(
+            lambda: _timed_steps(env, actions, seed),
+            lambda: _raw_steps(model, data, substeps, steps),
+            repeats,
+        )
+    finally:
+        env.close()
+
+
+def adapter_vs_gymnasium(env_id: str, steps: int, *, repeats: int = 5, seed: int = 0) -> Speed:
+    """The adapter against gymnasium's own ``gym.make(env_id)`` (its default wrappers).
+
+    Both get the same pre-drawn actions (each in its own action space: the adapter's [-1, 1],
+    gymnasium's bounds), the same seeded first reset and the same episode length.
+    """
+    ours = make_env(env_id)
+    theirs = gym.make(env_id)
+    unit = _unit_actions(ours.action_space.shape[0], steps, seed)
+    ours_actions = _actions(ours.action_space, unit)
+    their_actions = _actions(theirs.action_space, unit)
+    try:
+        return _interleaved(
+            lambda: _timed_steps(ours, ours_actions, seed),
+            lambda: _timed_steps(theirs, their_actions, seed),
+            repeats,
+        )
+    finally:
+        ours.close()
+        theirs.close()
 
 
 def render_fps(
@@ -122,23 +181,32 @@ def expert_success(env_id: str, episodes: int) -> tuple[float, float]:
     return successes / episodes, float(np.mean(lengths))
 
 
-def report(steps: int = 5000, frames: int = 200, episodes: int = 200) -> str:
+def report(steps: int = 5000, frames: int = 200, episodes: int = 200, repeats: int = 5) -> str:
     """Run everything and return a Markdown report."""
     lines = [
-        "## Simulation speed (one core, random actions)",
+        f"## Simulation speed (one core, random actions drawn before timing; median of "
+        f"{repeats} interleaved repeats of {steps} steps)",
         "",
         "| scene | env.step /s | raw mj_step /s (same substeps) | ratio |",
         "|---|---:|---:|---:|",
     ]
     for env_id in (ARM_PUSH, CAR_OBSTACLE, "Reacher-v5"):
-        ours = env_steps_per_second(env_id, steps)
-        raw = raw_steps_per_second(env_id, steps)
-        lines.append(f"| {env_id} | {ours:,.0f} | {raw:,.0f} | {ours / raw:.2f} |")
-    ref = gymnasium_steps_per_second("Reacher-v5", steps)
+        r = env_vs_raw(env_id, steps, repeats=repeats)
+        lines.append(f"| {env_id} | {r.ours:,.0f} | {r.reference:,.0f} | {r.ratio:.2f} |")
     lines += [
         "",
-        f"Reference: gymnasium's own `gym.make('Reacher-v5')` (with its wrappers): "
-        f"{ref:,.0f} steps/s in the same run.",
+        "## Gymnasium adapter against gymnasium's own env",
+        "",
+        "Both timed by the same loop: the same pre-drawn actions, the same resets "
+        "(the adapter: our `make_env`; gymnasium: `gym.make` with its default wrappers).",
+        "",
+        "| env | adapter steps/s | gymnasium steps/s | ratio (target >= 0.9) |",
+        "|---|---:|---:|---:|",
+    ]
+    for env_id in ("Reacher-v5",):
+        r = adapter_vs_gymnasium(env_id, steps, repeats=repeats)
+        lines.append(f"| {env_id} | {r.ours:,.0f} | {r.reference:,.0f} | {r.ratio:.2f}x |")
+    lines += [
         "",
         "## Rendering at 640x480 (software Mesa, scene update + render + read-back)",
         "",

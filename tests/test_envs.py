@@ -231,3 +231,57 @@ def test_arm_expert_is_a_function_of_the_default_parts():
         moved[env.obs_parts["joint_pos"]] += rng.uniform(-1, 1, 3)
         np.testing.assert_allclose(expert.act(moved), expert.act(obs), atol=1e-9)
     env.close()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_one_non_finite_value_among_good_ones_is_refused(env, bad):
+    """The step's fast bounds check must not let a single NaN or inf through."""
+    env.reset(seed=0)
+    action = np.zeros(env.action_space.shape)
+    action[-1] = bad
+    with pytest.raises(ValueError, match="NaN or inf"):
+        env.step(action)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        env.step(action.astype(np.float32))
+
+
+def test_actions_as_lists_ints_and_float32_step_alike(env):
+    env.reset(seed=0)
+    state = env.get_state()
+    n = env.action_space.shape[0]
+    results = []
+    for action in ([1] * n, np.ones(n, np.float32), np.ones(n), (1.0,) * n):
+        env.set_state(state)
+        *_, info = env.step(action)
+        assert info["action_clipped"] is False
+        results.append(env.get_state())
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    env.set_state(state)
+    *_, info = env.step(np.r_[np.zeros(n - 1), 1.0 + 1e-9])  # one value just over the bound
+    assert info["action_clipped"] is True
+
+
+def test_adapter_rescales_to_the_envs_own_bounds():
+    env = make_env("Pusher-v5")  # bounds [-2, 2]
+    inner = env._inner.action_space
+    assert np.all(inner.high == 2.0)
+    env.reset(seed=0)
+    action = np.linspace(-1, 1, env.action_space.shape[0])
+    env.step(action)
+    np.testing.assert_allclose(
+        env.data.ctrl, inner.low + (action + 1) / 2 * (inner.high - inner.low)
+    )
+    env.close()
+
+
+def test_adapter_truncates_at_gymnasiums_time_limit():
+    env = make_env("Reacher-v5")
+    theirs = gym.make("Reacher-v5")
+    assert env.max_episode_steps == theirs.spec.max_episode_steps == 50
+    for e in (env, theirs):
+        e.reset(seed=0)
+        flags = [e.step(np.zeros(2))[3] for _ in range(50)]
+        assert flags == [False] * 49 + [True]
+    env.close()
+    theirs.close()

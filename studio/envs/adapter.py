@@ -68,8 +68,11 @@ class GymMujocoAdapter(StudioEnv):
         self.control_dt = float(getattr(base, "dt", self.model.opt.timestep))
         spec_steps = inner.spec.max_episode_steps if inner.spec else None
         self.max_episode_steps = int(spec_steps or 1000)
-        self._low = base.action_space.low.astype(np.float64)
-        self._high = base.action_space.high.astype(np.float64)
+        low = base.action_space.low.astype(np.float64)
+        high = base.action_space.high.astype(np.float64)
+        # [-1, 1] -> [low, high] as center + half * a (two array ops a step instead of four).
+        self._center, self._half = (high + low) / 2.0, (high - low) / 2.0
+        self._identity_scale = bool(np.all(low == -1.0) and np.all(high == 1.0))
         n_act = base.action_space.shape[0]
         self.action_space = gym.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
         self.action_labels = [_actuator_label(self.model, i) for i in range(n_act)]
@@ -92,22 +95,25 @@ class GymMujocoAdapter(StudioEnv):
         return np.asarray(obs, dtype=np.float64).reshape(-1), info
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        """Rescale ``[-1, 1]`` to the env's bounds, step, and apply the time limit."""
+        """Rescale ``[-1, 1]`` to the env's bounds, step, and apply the time limit.
+
+        The same truncation as gymnasium's TimeLimit wrapper (``truncated`` once
+        ``max_episode_steps`` steps have run), without the wrappers' per-step cost.
+        """
         a = self._check_action(action)
-        scaled = self._low + (a + 1.0) * 0.5 * (self._high - self._low)
+        # Most MuJoCo tasks' bounds are already [-1, 1]: no rescaling arrays to allocate then.
+        scaled = a if self._identity_scale else self._center + self._half * a
         obs, reward, terminated, truncated, info = self._inner.step(scaled)
         self.elapsed_steps += 1
-        truncated = bool(truncated or self.elapsed_steps >= self.max_episode_steps)
+        if not truncated and self.elapsed_steps >= self.max_episode_steps:
+            truncated = True
+        # A fresh dict: the inner env may keep the one it returned.
         info = dict(info)
         info["is_success"] = bool(info.get("is_success", False))
         info["action_clipped"] = self._clipped
-        return (
-            np.asarray(obs, dtype=np.float64).reshape(-1),
-            float(reward),
-            terminated,
-            truncated,
-            info,
-        )
+        if obs.__class__ is not np.ndarray or obs.dtype != np.float64 or obs.ndim != 1:
+            obs = np.asarray(obs, dtype=np.float64).reshape(-1)
+        return obs, float(reward), bool(terminated), bool(truncated), info
 
     def close(self) -> None:
         """Close the renderer and the wrapped env."""

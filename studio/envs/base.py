@@ -76,6 +76,8 @@ class StudioEnv(gym.Env):
         self.elapsed_steps = 0
         self._env_kwargs: dict[str, Any] = {}
         self._clipped = False
+        # (action space, its shape, lo, hi) for _check_action's fast path; see there.
+        self._fast_bounds: tuple[gym.spaces.Box, tuple[int, ...], float, float] | None = None
 
     # -- description -------------------------------------------------------------------------
 
@@ -138,10 +140,28 @@ class StudioEnv(gym.Env):
         mujoco.mj_forward(self.model, self.data)
 
     def _check_action(self, action: Any) -> np.ndarray:
-        """:func:`check_action` for this env; remembers whether it clipped (see ``step``)."""
-        a = check_action(action, self.action_space, self.env_id)
-        self._clipped = bool(np.any(a != np.asarray(action, dtype=np.float64)))
-        return a
+        """:func:`check_action` for this env; remembers whether it clipped (see ``step``).
+
+        Runs every step, so the common case (right shape, every value inside the bounds) is
+        decided with Python float comparisons on ``tolist()``: numpy's reductions (isfinite,
+        all, clip, any) cost more than a small env's physics step. A NaN fails every
+        comparison, so it (and anything out of bounds) takes the exact path below.
+        """
+        space = self.action_space
+        fast = self._fast_bounds
+        if fast is None or fast[0] is not space:
+            # The tightest uniform interval inside the box: values within it are in bounds.
+            lo, hi = float(np.max(space.low)), float(np.min(space.high))
+            fast = self._fast_bounds = (space, space.shape, lo, hi)
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape == fast[1]:
+            lo, hi = fast[2], fast[3]
+            if all(lo <= v <= hi for v in a.reshape(-1).tolist()):
+                self._clipped = False
+                return a
+        clipped = check_action(a, space, self.env_id)  # raises on shape or NaN/inf
+        self._clipped = bool(np.any(clipped != a))
+        return clipped
 
     def _advance(self, substeps: int) -> None:
         """Step the physics, then bring derived quantities up to date with the new state.
