@@ -3,7 +3,8 @@
 Runs the scene's scripted expert for N episodes and records every step through the same writer
 the studio uses (source "scripted", provenance SCRIPTED), appending to --out if it exists.
 Exit status: 0 when N demos were saved, 1 when --only-success gave up first, 2 on a bad
---env / --expert, an unwritable file, or a file that holds demos of another scene.
+--env / --expert, a bad number (--episodes or --max-attempts below 1, --max-attempts below
+--episodes, a negative --seed), an unwritable file, or a file that holds demos of another scene.
 
 Dones follow robomimic (docs/FORMAT.md, "Dones"): ``done = terminated or truncated`` at each step,
 and the last step of every demo has ``done = 1``.
@@ -36,6 +37,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --only-success, give up after this many episodes (default 5 x --episodes)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _bad_numbers(args: argparse.Namespace) -> str | None:
+    """What is wrong with the numeric options, or None: checked before any env is built."""
+    if args.episodes < 1:
+        return f"--episodes must be at least 1, got {args.episodes}"
+    if args.seed < 0:
+        # gymnasium refuses negative seeds; say so before the first reset, not at it.
+        return f"--seed must be 0 or more, got {args.seed}"
+    if args.max_attempts is not None:
+        if args.max_attempts < 1:
+            return f"--max-attempts must be at least 1, got {args.max_attempts}"
+        if args.max_attempts < args.episodes:
+            return (
+                f"--max-attempts {args.max_attempts} is less than --episodes {args.episodes}: "
+                "it could never save them all"
+            )
+    return None
 
 
 def record_episode(
@@ -92,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
     from studio.envs import make_env
     from studio.experts import make_expert
 
-    if args.episodes < 1:
-        print("collect: --episodes must be at least 1", file=sys.stderr)
+    problem = _bad_numbers(args)
+    if problem:
+        print(f"collect: {problem}", file=sys.stderr)
         return 2
     try:
         env = make_env(args.env)
@@ -101,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"collect: {exc}", file=sys.stderr)
         return 2
-    limit = args.max_attempts or (5 * args.episodes if args.only_success else args.episodes)
+    limit = args.max_attempts
+    if limit is None:
+        limit = 5 * args.episodes if args.only_success else args.episodes
     saved, attempts, successes = [], 0, 0
     writer = None
     try:

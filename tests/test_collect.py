@@ -1,0 +1,36 @@
+"""`imitation-studio collect`: the numbers it accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studio.cli import main
+from studio.envs import ARM_PUSH
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--max-attempts", "-1"], "--max-attempts must be at least 1, got -1"),
+        (["--max-attempts", "0", "--only-success"], "--max-attempts must be at least 1, got 0"),
+        (["--max-attempts", "1", "--episodes", "2"], "less than --episodes 2"),
+        (["--episodes", "0"], "--episodes must be at least 1, got 0"),
+        (["--episodes", "-3"], "--episodes must be at least 1, got -3"),
+        (["--seed", "-1"], "--seed must be 0 or more, got -1"),
+    ],
+)
+def test_collect_rejects_bad_numbers(tmp_path: Path, capsys, extra, message) -> None:
+    out = tmp_path / "demos.h5"
+    argv = ["collect", "--env", ARM_PUSH, "--out", str(out), "--no-progress", *extra]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()  # refused before anything was recorded
+
+
+def test_collect_max_attempts_bounds_only_success(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "demos.h5"
+    argv = ["collect", "--env", ARM_PUSH, "--out", str(out), "--no-progress", "--episodes", "1"]
+    assert main([*argv, "--max-attempts", "1", "--only-success"]) == 0
+    assert "1 episodes" in capsys.readouterr().out
