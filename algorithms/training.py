@@ -68,25 +68,17 @@ def warm_up() -> None:
 def init_parameters(
     algo_cls: type, cfg: Any, obs_dim: int, act_dim: int, *, generator: torch.Generator
 ) -> torch.nn.Module:
-    """Build an algorithm's network and initialise it from ``generator`` only.
+    """Build an algorithm's network with each layer's own initialisation, seeded by ``generator``.
 
-    The module is built on the meta device (no draws from torch's global generator), then every
-    ``nn.Linear`` gets PyTorch's default init (Kaiming-uniform weights, uniform bias) from
-    ``generator``; any other parameter starts at zero.
+    The layers draw from torch's global generator as usual (so a LayerNorm starts at weight 1,
+    bias 0, and a Linear gets PyTorch's Kaiming-uniform init), but inside
+    ``torch.random.fork_rng()`` reseeded from ``generator``: the result depends on
+    ``generator`` only, and the caller's global RNG state is left exactly as it was.
     """
-    with torch.device("meta"):
-        net = algo_cls(cfg, obs_dim=obs_dim, act_dim=act_dim)
-    net = net.to_empty(device="cpu")
-    with torch.no_grad():
-        for p in net.parameters():
-            p.zero_()
-        for m in net.modules():
-            if isinstance(m, torch.nn.Linear):
-                torch.nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
-                if m.bias is not None:
-                    bound = 1 / math.sqrt(m.in_features) if m.in_features > 0 else 0
-                    torch.nn.init.uniform_(m.bias, -bound, bound, generator=generator)
-    return net
+    seed = int(torch.randint(2**62, (1,), generator=generator))
+    with torch.random.fork_rng(devices=[]):  # CPU only: the net is built on the CPU
+        torch.manual_seed(seed)
+        return algo_cls(cfg, obs_dim=obs_dim, act_dim=act_dim)
 
 
 class Trainer:

@@ -94,9 +94,21 @@ def test_policy_reads_its_parts_by_name():
     result = algorithms.evaluate(trainer.policy(), lambda s: PointEnv(), 10, seed=0)
     assert result.success_rate >= 0.9  # got column 0 ("x") of the 2-D observation
 
+    # A policy of unnamed observations gets the env's whole flat observation, as it is.
     unnamed = algorithms.DemoData.from_arrays(np.c_[x, np.ones_like(x)], np.clip(-5 * x, -1, 1))
-    trainer = algorithms.Trainer(small_config("bc", steps=10), unnamed, rng=0)
-    algorithms.evaluate(trainer.policy(), lambda s: PointEnv(), 1, seed=0)  # the flat obs
+    policy = algorithms.Trainer(small_config("bc", steps=10), unnamed, rng=0).policy()
+    seen = []
+    real_act = policy.act
+
+    def spy(obs):
+        seen.append(np.array(obs))
+        return real_act(obs)
+
+    policy.act = spy
+    result = algorithms.evaluate(policy, lambda s: PointEnv(), 1, seed=5, max_steps=2)
+    assert result.episodes == 1 and len(seen) == result.records[0].length
+    first_obs, _ = PointEnv().reset(seed=5)
+    np.testing.assert_array_equal(seen[0], first_obs[None].astype(np.float32))
 
     data.obs_keys = ["y"]
     trainer = algorithms.Trainer(small_config("bc", steps=10), data, rng=0)
