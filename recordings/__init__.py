@@ -5,7 +5,7 @@ Layout and crash-safety design: docs/FORMAT.md.
 
 from .episode import EpisodeWriter
 from .reader import Dataset
-from .recordfile import RecordingFile, remove_recording
+from .recordfile import RecordingFile, SceneMismatchError, remove_recording, scene_of
 from .schema import (
     FORMAT_VERSION,
     SOURCES,
@@ -28,8 +28,10 @@ __all__ = [
     "Provenance",
     "RecordingError",
     "RecordingFile",
+    "SceneMismatchError",
     "Transitions",
     "ValidationError",
     "check_name",
     "remove_recording",
+    "scene_of",
 ]

@@ -269,6 +269,10 @@ class EpisodeWriter:
     def finish(self, success: bool, **attrs: Any) -> str:
         """Commit the episode as the next ``demo_<i>`` of the file and return its name.
 
+        The last appended step is stored with ``done = 1`` (robomimic's rule: the last step of
+        every demo is done), so callers need not know in advance which step is the last one.
+        The other steps keep the ``done`` they were appended with.
+
         Args:
             success: whether the task was achieved.
             **attrs: extra demo attributes (JSON-able), e.g. ``notes="..."``, ``tags=[...]``.
@@ -276,6 +280,8 @@ class EpisodeWriter:
         Raises:
             RecordingError: nothing recorded, or the file cannot be written; in the latter case
                 the steps stay in the journal and ``RecordingFile.recover()`` commits them later.
+                Also when the file holds another scene's demos by now (another process recorded
+                into it): the episode cannot go into this file and ``recover()`` leaves it.
         """
         check_user_attrs(attrs)
         finish = {"success": bool(success), "attrs": attrs}

@@ -40,6 +40,40 @@ def _init_file(f: h5py.File) -> None:
     f.create_group("mask")
 
 
+class SceneMismatchError(RecordingError):
+    """A demo of one scene was to go into a file that holds another scene's demos."""
+
+
+def _stored_env_name(f: h5py.File) -> str | None:
+    """``env_name`` of the file's ``env_args``; None when absent or unreadable."""
+    try:
+        stored = json.loads(to_python(f["data"].attrs.get("env_args", "")) or "{}")
+    except (TypeError, ValueError):
+        return None
+    name = stored.get("env_name") if isinstance(stored, dict) else None
+    return str(name) if name is not None else None
+
+
+def scene_of(path: str | os.PathLike) -> str | None:
+    """The scene (``env_name`` of ``env_args``) a recordings file is for.
+
+    Returns:
+        The stored ``env_name``; None when the file does not exist or names no scene (a new,
+        empty file). A file may name a scene and hold no demos yet: it then still accepts any
+        scene (see ``RecordingFile.check_scene``).
+
+    Raises:
+        RecordingError: the file exists but cannot be read as a recordings file.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        return None
+    with RecordingFile(path, mode="r")._read() as f:
+        if not isinstance(f.get("data"), h5py.Group):
+            return None
+        return _stored_env_name(f)
+
+
 def _mask_names(f: h5py.File, mask: str) -> list[str]:
     if "mask" not in f or mask not in f["mask"]:
         return []
@@ -165,25 +199,33 @@ class RecordingFile:
         with self._read() as f:
             unchanged = to_python(f["data"].attrs.get("env_args", "")) == text
             if not unchanged:
-                self._check_same_scene(f, args)
+                self._refuse_other_scene(f, args)
         if not unchanged:
             with self._write() as f:
-                self._check_same_scene(f, args)  # again, under the lock: another process
+                self._refuse_other_scene(f, args)  # again, under the lock: another process
                 f["data"].attrs["env_args"] = text
         self._env_args = args
         self._model_file = model_file
 
-    def _check_same_scene(self, f: h5py.File, args: dict[str, Any]) -> None:
-        if len(f["data"]) == 0:
-            return
-        try:
-            stored = json.loads(to_python(f["data"].attrs.get("env_args", "")) or "{}")
-        except ValueError:
-            stored = {}
-        old = stored.get("env_name") if isinstance(stored, dict) else None
+    def check_scene(self, env_args: dict[str, Any]) -> None:
+        """Refuse to record ``env_args``' scene into this file if it holds another scene's demos.
+
+        The rule (one scene per file) binds once the file holds demos: an empty file takes any
+        scene. ``set_env()`` and every commit apply it too; this is for callers that want to
+        ask before they start (e.g. the studio when a scene is picked).
+
+        Raises:
+            RecordingError: the file holds demos of another ``env_name``; the message names the
+                file, the stored scene and the new one.
+        """
+        with self._read() as f:
+            self._refuse_other_scene(f, dict(env_args))
+
+    def _refuse_other_scene(self, f: h5py.File, args: dict[str, Any]) -> None:
+        old = _stored_env_name(f) if len(f["data"]) else None
         new = args.get("env_name")
         if old is not None and old != new:
-            raise RecordingError(
+            raise SceneMismatchError(
                 f"{self.path}: holds {len(f['data'])} demos of {old}; cannot record {new} into "
                 "it (one file holds one scene: choose another file)"
             )
@@ -196,8 +238,13 @@ class RecordingFile:
         notes: str = "",
         parent: str | None = None,
         attrs: dict[str, Any] | None = None,
+        seed: int | None = None,
     ) -> EpisodeWriter:
         """Start recording an episode; nothing reaches the HDF5 file until ``finish()``.
+
+        The episode is of the scene last given to ``set_env()`` (if any): its commit is refused
+        when the file holds another scene's demos by then (another process may have recorded
+        into it meanwhile).
 
         Args:
             source: who drove: one of SOURCES.
@@ -205,7 +252,11 @@ class RecordingFile:
             notes: free text.
             parent: for a relabel, the rollout demo it corrects.
             attrs: extra JSON-able demo attributes.
+            seed: the seed the env was reset with for this episode, stored as demo attribute
+                ``seed`` (``DemoInfo.seed``), so evaluation can avoid the training seeds.
         """
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+            raise ValueError(f"seed must be an int or None, not {seed!r}")
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         check_user_attrs(attrs or {})
@@ -224,7 +275,11 @@ class RecordingFile:
             "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "model_file": self._model_file,
             "format_version": FORMAT_VERSION,
+            # The scene the episode is recorded in: the commit checks it against the file's.
+            "env_args": self._env_args,
         }
+        if seed is not None:
+            meta["seed"] = int(seed)
         sidecar = f"{self.path}{SIDECAR_INFIX}{episode_id}"
         try:
             json.dumps(meta)
@@ -245,12 +300,24 @@ class RecordingFile:
         """Commit a journal as the next demo; returns (name, whether it was new)."""
         meta, arrays, n = read_sidecar(sidecar)
         finish = meta.get("finish")
+        if "dones" in arrays and n:
+            # robomimic's rule, applied here once for every writer: the last step of a demo is
+            # done, whether the episode ended, was cut off, or came back from a crash.
+            arrays["dones"] = arrays["dones"].copy()
+            arrays["dones"][-1] = 1
+        env_args = meta.get("env_args")
         with self._write() as f:
             data = f["data"]
             if recovered:  # a crash right after an earlier commit: the demo is already there
                 for name in data:
                     if to_python(data[name].attrs.get("episode_id", "")) == meta["episode_id"]:
                         return name, False
+            if isinstance(env_args, dict):
+                # Checked here, under the write lock: set_env() ran before other processes may
+                # have committed demos of another scene into the (then empty) file.
+                self._refuse_other_scene(f, env_args)
+                if len(data) == 0:  # the first demo decides the file's scene
+                    data.attrs["env_args"] = json.dumps(env_args)
             taken = [demo_index(k) for k in data]
             start = int(to_python(data.attrs.get("next_demo_index", 0)))
             index = max([start, *[i + 1 for i in taken if i is not None]])
@@ -271,6 +338,8 @@ class RecordingFile:
             }
             if meta.get("parent"):
                 attrs["parent"] = meta["parent"]
+            if meta.get("seed") is not None:
+                attrs["seed"] = int(meta["seed"])
             attrs.update(meta.get("attrs", {}))
             if finish is not None:
                 attrs["success"] = bool(finish["success"])
@@ -328,7 +397,12 @@ class RecordingFile:
                 except RecordingError:
                     n = 0  # died while writing the header: nothing was recorded
                 if n:
-                    name, new = self._commit_sidecar(sidecar, recovered=True)
+                    try:
+                        name, new = self._commit_sidecar(sidecar, recovered=True)
+                    except SceneMismatchError:
+                        # Another scene's episode (its commit was refused): it can never go
+                        # into this file, and deleting a person's recording is not ours to do.
+                        continue
                     if new:  # else finish() had committed it just before the crash
                         names.append(name)
                 os.unlink(sidecar)

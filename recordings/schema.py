@@ -41,6 +41,7 @@ STANDARD_DEMO_ATTRS = frozenset(
         "parent",
         "episode_id",
         "obs_keys",
+        "seed",
     }
 )
 # Attributes the writer owns: callers may not set them (they would break validation or recovery).
@@ -117,6 +118,7 @@ class DemoInfo:
     tags: list[str] = field(default_factory=list)
     parent: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
 
 
 @dataclass
@@ -219,4 +221,16 @@ def demo_info_from_attrs(name: str, attrs: Any, num_samples: int) -> DemoInfo:
         tags=parse_tags(a.get("tags", "")),
         parent=str(parent) if parent else None,
         attrs=extra,
+        seed=_as_seed(a.get("seed")),
     )
+
+
+def _as_seed(value: Any) -> int | None:
+    """An episode seed attribute as an int; None when absent or not a whole number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    return None

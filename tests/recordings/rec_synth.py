@@ -69,7 +69,10 @@ def record(writer, ep: SynthEpisode, start: int = 0, stop: int | None = None) ->
 
 
 def assert_same(loaded, ep: SynthEpisode, n: int | None = None) -> None:
-    """The loaded Episode equals the first ``n`` steps of ``ep`` bit for bit (dtypes included)."""
+    """The loaded Episode equals the first ``n`` steps of ``ep`` bit for bit (dtypes included).
+
+    A prefix (a recovered episode) ends with ``done = 1``: the writer marks a demo's last step.
+    """
     n = len(ep) if n is None else n
     assert len(loaded) == n, (len(loaded), n)
 
@@ -83,7 +86,10 @@ def assert_same(loaded, ep: SynthEpisode, n: int | None = None) -> None:
         same(loaded.next_obs[key], ep.next_obs[key])
     same(loaded.actions, ep.actions)
     same(loaded.rewards, ep.rewards)
-    same(loaded.dones.astype(bool), ep.dones)
+    dones = ep.dones[:n].copy()
+    if n:
+        dones[-1] = True
+    same(loaded.dones.astype(bool), dones)
     same(loaded.states, ep.states)
     same(loaded.provenance, ep.provenance)
     if ep.labels is None:
