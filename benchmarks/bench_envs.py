@@ -5,4 +5,4 @@ from studio.benchmark import report
 
 def main() -> str:
     """Markdown report (see studio/benchmark.py)."""
-    return report(steps=10000, frames=200, episodes=200, repeats=5)
+    return report(steps=2000, frames=200, episodes=200, repeats=25)

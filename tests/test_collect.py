@@ -34,3 +34,19 @@ def test_collect_max_attempts_bounds_only_success(tmp_path: Path, capsys) -> Non
     argv = ["collect", "--env", ARM_PUSH, "--out", str(out), "--no-progress", "--episodes", "1"]
     assert main([*argv, "--max-attempts", "1", "--only-success"]) == 0
     assert "1 episodes" in capsys.readouterr().out
+
+
+def test_collect_reacher_with_its_scripted_expert(tmp_path: Path) -> None:
+    """The issue's command: gymnasium's Reacher-v5 demos under robomimic's obs/flat."""
+    import h5py
+
+    out = tmp_path / "reacher.h5"
+    argv = ["collect", "--env", "Reacher-v5", "--expert", "scripted", "--episodes", "2"]
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    with h5py.File(out, "r") as f:
+        demo = f["data/demo_0"]
+        assert list(demo["obs"]) == ["flat"]
+        assert demo["obs/flat"].shape == (50, 10) and demo["actions"].shape == (50, 2)
+        assert demo["dones"][-1] == 1
+        # The expert reached the target: the last reward is about the fingertip's distance.
+        assert demo["rewards"][-1] > -0.05
