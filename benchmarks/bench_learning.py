@@ -63,7 +63,9 @@ def collect(env_id: str, episodes: int, path: Path, *, seed: int = 0) -> float:
         for i in range(episodes):
             obs, info = env.reset(seed=seed + i)
             expert.reset()
-            writer = rf.begin_episode(source="scripted", device=f"expert:{expert.name}")
+            writer = rf.begin_episode(
+                source="scripted", device=f"expert:{expert.name}", seed=seed + i
+            )
             # The same recording loop as `imitation-studio collect`: what users train on.
             info, _ = record_episode(env, expert.act, writer, obs, provenance=Provenance.SCRIPTED)
             successes += bool(info["is_success"])

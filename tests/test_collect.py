@@ -50,3 +50,15 @@ def test_collect_reacher_with_its_scripted_expert(tmp_path: Path) -> None:
         assert demo["dones"][-1] == 1
         # The expert reached the target: the last reward is about the fingertip's distance.
         assert demo["rewards"][-1] > -0.05
+
+
+def test_collect_records_each_demos_reset_seed(tmp_path: Path) -> None:
+    from recordings import Dataset
+
+    out = tmp_path / "arm.h5"
+    argv = ["collect", "--env", ARM_PUSH, "--episodes", "2", "--seed", "40", "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == 0
+    with Dataset(out) as ds:
+        assert [ds.info(name).seed for name in ds.demos] == [40, 41]
+        ep = ds.episode(ds.demos[0])
+        assert ep.dones[-1] == 1 and not ep.dones[:-1].any()

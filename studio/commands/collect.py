@@ -7,7 +7,8 @@ Exit status: 0 when N demos were saved, 1 when --only-success gave up first, 2 o
 --episodes, a negative --seed), an unwritable file, or a file that holds demos of another scene.
 
 Dones follow robomimic (docs/FORMAT.md, "Dones"): ``done = terminated or truncated`` at each step,
-and the last step of every demo has ``done = 1``.
+and the last step of every demo has ``done = 1`` (the writer's ``finish()`` sees to that). Each
+demo stores the seed its episode was reset with (``seed`` attribute, ``DemoInfo.seed``).
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ def record_episode(
 
     ``act(obs)`` gives each action. Every step records the observation, the executed action (in
     the env's action dtype), the reward, ``done = terminated or truncated``, the state the action
-    was chosen in and the next observation. The episode ends on the first done step, so the last
-    step recorded has ``done = 1`` (robomimic's rule); ``max_steps`` (default: the env's
-    ``max_episode_steps``, if any) cuts an env that never ends, with ``done = 1`` on the last step.
+    was chosen in and the next observation. The episode ends on the first done step;
+    ``max_steps`` (default: the env's ``max_episode_steps``, if any) cuts an env that never ends.
+    ``writer.finish()`` marks the last step done in either case (robomimic's rule), so this loop
+    does not force it.
 
     Returns:
         The ``info`` of the last step and the number of steps.
@@ -83,12 +85,12 @@ def record_episode(
     dtype = env.action_space.dtype
     info: dict[str, Any] = {}
     steps, done = 0, False
-    while not done:
+    while not done and (limit is None or steps < limit):
         state = env.get_state()  # before the step: the state `obs` was taken in
         action = np.asarray(act(obs), dtype=dtype)  # record exactly what is executed
         next_obs, reward, terminated, truncated, info = env.step(action)
         steps += 1
-        done = bool(terminated or truncated) or (limit is not None and steps >= limit)
+        done = bool(terminated or truncated)
         writer.append(
             env.split_obs(obs),
             action,
@@ -136,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
                 obs, info = env.reset(seed=seed)
                 expert.reset()
                 writer = rf.begin_episode(
-                    source="scripted", device=f"expert:{expert.name}", attrs={"seed": seed}
+                    source="scripted", device=f"expert:{expert.name}", seed=seed
                 )
                 info, _ = record_episode(
                     env, expert.act, writer, obs, provenance=Provenance.SCRIPTED
