@@ -17,6 +17,8 @@ import hashlib
 import json
 import os
 import pickle
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -81,18 +83,60 @@ def save_checkpoint(path: str | os.PathLike[str], policy: Policy) -> Path:
     return path
 
 
+def _torch_load(path: Path) -> Any:
+    """``torch.load(weights_only=True)`` with a message of our own for each way it fails."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
+    if size == 0:
+        raise CheckpointError(f"{path}: not a policy checkpoint: the file is empty (0 bytes)")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    # torch.save writes a zip archive; its directory sits at the end, so a file cut short (a
+    # copy that stopped, a full disk) starts like one but is no longer a readable archive.
+    if not zipfile.is_zipfile(path):
+        if head == b"PK\x03\x04":
+            raise CheckpointError(
+                f"{path}: truncated or damaged checkpoint ({size} bytes; the zip archive's "
+                "directory at its end is missing)"
+            )
+        raise CheckpointError(f"{path}: not a policy checkpoint (not a PyTorch zip archive)")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's message advises retrying with weights_only=False, which would run the file's
+        # code: name only what was refused.
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        raise CheckpointError(
+            f"{path}: not a safe policy checkpoint: it holds Python objects{what}, not only "
+            "tensors, strings and numbers; refused without running them"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in first:
+            first = "refused by the weights-only loader"
+        raise CheckpointError(f"{path}: damaged checkpoint ({first})") from None
+
+
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load and verify a checkpoint's raw dict (tensors, strings, ints only).
 
     Raises:
-        CheckpointError: not a checkpoint, unsafe content, wrong format or a digest mismatch.
+        FileNotFoundError: there is no such file.
+        CheckpointError: empty, truncated, not a checkpoint, unsafe content, wrong format or a
+            digest mismatch; the message names the file and what is wrong.
     """
-    try:
-        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a safe policy checkpoint ({exc})") from None
+    path = Path(path)
+    payload = _torch_load(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an Imitation Studio policy checkpoint")
     if payload.get("format_version") != FORMAT_VERSION:
@@ -102,6 +146,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         )
     if set(payload) != _KEYS:
         raise CheckpointError(f"{path}: unexpected entries {sorted(set(payload) ^ _KEYS)}")
+    for key in ("algorithm", "config", "meta", "digest"):
+        if not isinstance(payload[key], str):
+            raise CheckpointError(f"{path}: {key!r} must be a string")
     sd = payload["state_dict"]
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise CheckpointError(f"{path}: state_dict must map names to tensors")
@@ -110,21 +157,56 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return payload
 
 
+def _json_object(path: Path, payload: dict[str, Any], key: str) -> dict[str, Any]:
+    try:
+        value = json.loads(payload[key])
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {key} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: {key} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _check_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Raise CheckpointError unless ``meta`` has every field a policy needs, well typed."""
+    missing = [k for k in ("obs_keys", "obs_dim", "act_dim", "lineage") if k not in meta]
+    if missing:
+        raise CheckpointError(f"{path}: meta lacks {', '.join(missing)}")
+    keys = meta["obs_keys"]
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise CheckpointError(f"{path}: meta obs_keys must be a list of names, got {keys!r}")
+    for key in ("obs_dim", "act_dim"):
+        value = meta[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise CheckpointError(f"{path}: meta {key} must be a positive integer, got {value!r}")
+    if not isinstance(meta["lineage"], dict):
+        raise CheckpointError(
+            f"{path}: meta lineage must be a JSON object, got {type(meta['lineage']).__name__}"
+        )
+
+
 def load_policy(path: str | os.PathLike[str], device: str = "cpu", *, seed: int = 0) -> Policy:
     """Load a checkpoint into a :class:`Policy` on ``device``.
 
     Raises:
-        CheckpointError: see :func:`read_checkpoint`; also an unknown algorithm, config or
-            parameter names/shapes that do not fit the algorithm.
+        FileNotFoundError: there is no such file.
+        CheckpointError: see :func:`read_checkpoint`; also an unknown algorithm, a config or
+            meta that is malformed, or parameter names/shapes that do not fit the algorithm.
+            Every message starts with the file's path.
+        ValueError: an unusable ``device`` (e.g. ``"cuda"`` without CUDA).
     """
     from algorithms.training import resolve_device
 
+    dev = resolve_device(device)
+    path = Path(path)
     payload = read_checkpoint(path)
+    config = _json_object(path, payload, "config")
+    meta = _json_object(path, payload, "meta")
+    _check_meta(path, meta)
     try:
         entry = registry.get(payload["algorithm"])
-        cfg = registry.make_config(entry.name, json.loads(payload["config"]))
-        meta = json.loads(payload["meta"])
-        obs_dim, act_dim = int(meta["obs_dim"]), int(meta["act_dim"])
+        cfg = registry.make_config(entry.name, config)
+        obs_dim, act_dim = meta["obs_dim"], meta["act_dim"]
         net = PolicyNet(
             entry.algorithm_cls(cfg, obs_dim=obs_dim, act_dim=act_dim),
             obs_dim=obs_dim,
@@ -139,6 +221,6 @@ def load_policy(path: str | os.PathLike[str], device: str = "cpu", *, seed: int 
         config=cfg,
         obs_keys=list(meta["obs_keys"]),
         lineage=dict(meta["lineage"]),
-        device=resolve_device(device),
+        device=dev,
         seed=seed,
     )

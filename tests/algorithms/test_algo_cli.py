@@ -84,7 +84,7 @@ def test_eval_bad_checkpoint(tmp_path, capsys):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     assert main(["eval", str(bad), "--env", ARM]) == 2
-    assert "not a safe policy checkpoint" in capsys.readouterr().err
+    assert f"{bad}: not a policy checkpoint" in capsys.readouterr().err
 
 
 @pytest.fixture
