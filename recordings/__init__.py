@@ -9,6 +9,7 @@ from .recordfile import RecordingFile, SceneMismatchError, remove_recording, sce
 from .schema import (
     FORMAT_VERSION,
     SOURCES,
+    UNKNOWN_SOURCE,
     DemoInfo,
     Episode,
     Provenance,
@@ -21,6 +22,7 @@ from .schema import (
 __all__ = [
     "FORMAT_VERSION",
     "SOURCES",
+    "UNKNOWN_SOURCE",
     "Dataset",
     "DemoInfo",
     "Episode",

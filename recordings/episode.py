@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from .journal import describe_os_error
-from .schema import Provenance, RecordingError, check_user_attrs
+from .schema import RECORDED_PROVENANCES, Provenance, RecordingError, check_user_attrs
 from .sidecar import SidecarWriter
 
-_PROVENANCES = frozenset(int(p) for p in Provenance)
+_PROVENANCES = RECORDED_PROVENANCES
 _ndarray, _asarray, _isfinite = np.ndarray, np.asarray, math.isfinite
 
 
@@ -158,7 +158,7 @@ class EpisodeWriter:
             if (next_obs is not None) != self._has_next_obs:
                 raise ValueError("next_obs must be given for every step or for none")
             if int(provenance) not in _PROVENANCES:
-                raise ValueError(f"provenance {provenance!r} is not a Provenance value")
+                raise ValueError(f"provenance {provenance!r} is not a recordable Provenance value")
             if not math.isfinite(reward):
                 raise ValueError(f"reward {reward!r} is not finite")
             i, bufs = self._n_buf, self._bufs

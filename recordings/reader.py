@@ -245,9 +245,10 @@ class Dataset:
         next_obs = {k: ds[()] for k, ds in g["next_obs"].items()} if "next_obs" in g else None
         actions = g["actions"][()]
         states = g["states"][()] if "states" in g else np.zeros((n, 0))
-        prov = g["provenance"][()] if "provenance" in g else None
-        if prov is None:  # robomimic files: the demos are human teleoperation
-            prov = np.full(n, Provenance.HUMAN, np.uint8)
+        stored_prov = g["provenance"][()] if "provenance" in g else None
+        prov = stored_prov
+        if prov is None:  # files from other tools do not say who acted
+            prov = np.full(n, Provenance.UNKNOWN, np.uint8)
         labels = g["labels"][()] if "labels" in g else None
         arrays = {
             **{f"obs/{k}": v for k, v in obs.items()},
@@ -256,7 +257,7 @@ class Dataset:
             "rewards": g["rewards"][()],
             "dones": g["dones"][()],
             "states": states,
-            "provenance": prov,
+            "provenance": stored_prov,  # only stored codes are checked
             "labels": labels,
         }
         errs = check_values(self.path, name, arrays)

@@ -17,6 +17,10 @@ FORMAT_VERSION = 1
 #: Who produced a demonstration, stored per demo as ``source`` and used as mask names.
 SOURCES = ("human", "policy", "relabel", "scripted")
 
+#: The ``source`` read for a demo that does not say who produced it (e.g. one written by
+#: robomimic's tools). Never written, and no mask of that name is kept.
+UNKNOWN_SOURCE = "unknown"
+
 
 class Provenance(enum.IntEnum):
     """Per step: who produced the action that was executed (stored as uint8 ``provenance``)."""
@@ -25,6 +29,13 @@ class Provenance(enum.IntEnum):
     POLICY = 1
     RELABEL = 2
     SCRIPTED = 3
+    #: Read only: the steps of a demo without a ``provenance`` dataset (a file from another
+    #: tool). Never recorded or stored.
+    UNKNOWN = 255
+
+
+#: The codes a ``provenance`` dataset may hold (every Provenance but UNKNOWN).
+RECORDED_PROVENANCES = frozenset(int(p) for p in Provenance if p != Provenance.UNKNOWN)
 
 
 # Attributes we write on every demo group (anything else is a user attribute, see DemoInfo.attrs).
@@ -212,8 +223,8 @@ def demo_info_from_attrs(name: str, attrs: Any, num_samples: int) -> DemoInfo:
     return DemoInfo(
         name=name,
         num_samples=int(a.get("num_samples", num_samples)),
-        # robomimic files carry no source: their demos are human teleoperation.
-        source=str(a.get("source") or "human"),
+        # Files from other tools (robomimic's) do not say who drove: say so, do not guess.
+        source=str(a.get("source") or UNKNOWN_SOURCE),
         device=str(a.get("device", "")),
         created=str(a.get("created", "")),
         success=None if success is None or success == "" else bool(success),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from .schema import Provenance, ValidationError, to_python
+from .schema import RECORDED_PROVENANCES, ValidationError, to_python
 
 _FLOAT = "f"
 _NUMERIC = "biuf"
@@ -92,7 +92,7 @@ def check_values(file: str, name: str, arrays: dict[str, np.ndarray]) -> list[Va
     for field, arr in arrays.items():
         if arr is None or arr.dtype.kind != _FLOAT:
             if field == "provenance" and arr is not None and arr.size:
-                bad = (arr < 0) | (arr > max(Provenance))
+                bad = ~np.isin(arr, sorted(RECORDED_PROVENANCES))
                 if bad.any():
                     step = int(np.argmax(bad))
                     errs.append(

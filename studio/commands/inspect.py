@@ -31,7 +31,7 @@ def summarise(path: str) -> dict[str, Any]:
     """
     import numpy as np
 
-    from recordings import SOURCES, Dataset, RecordingFile, ValidationError
+    from recordings import SOURCES, UNKNOWN_SOURCE, Dataset, RecordingFile, ValidationError
 
     with Dataset(path, lenient=True) as ds:
         problems = list(ds.problems)
@@ -58,7 +58,7 @@ def summarise(path: str) -> dict[str, Any]:
         fields = ds.fields(ds.demos[0]) if ds.demos else {}  # shapes only; no data read
         obs = {k: [list(fields[f"obs/{k}"][0]), fields[f"obs/{k}"][1]] for k in ds.obs_keys}
         states = [list(fields["states"][0]), fields["states"][1]] if "states" in fields else None
-        order = {s: i for i, s in enumerate(SOURCES)}
+        order = {s: i for i, s in enumerate((*SOURCES, UNKNOWN_SOURCE))}
         sources = dict(sorted(sources.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
         summary = {
             "path": path,

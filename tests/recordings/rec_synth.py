@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recordings import Provenance
+from recordings.schema import RECORDED_PROVENANCES
 
 
 @dataclass
@@ -48,7 +48,7 @@ def synth_episode(
         rewards=rng.normal(size=n),
         dones=np.arange(n) == n - 1,
         states=rng.normal(size=(n, 40)),
-        provenance=rng.choice([int(p) for p in Provenance], size=n).astype(np.uint8),
+        provenance=rng.choice(sorted(RECORDED_PROVENANCES), size=n).astype(np.uint8),
         labels=lab,
     )
 

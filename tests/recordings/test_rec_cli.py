@@ -157,3 +157,16 @@ def test_collect_writes_dones_as_robomimic(tmp_path: Path, end_at, how, cap, n) 
     assert ep.actions.dtype == np.float32 and ep.states[:, 0].tolist() == list(range(n))
     assert ep.obs["x"][:, 0].tolist() == list(range(n))
     assert ep.next_obs["x"][:, 0].tolist() == list(range(1, n + 1))
+
+
+def test_inspect_says_unknown_for_demos_that_do_not_say_who_drove(tmp_path: Path, capsys) -> None:
+    """Issue 8: a robomimic file's demos have no `source`; they are not human teleoperation."""
+    from test_rec_reader import _robomimic_file
+
+    path = tmp_path / "lift.hdf5"
+    _robomimic_file(path)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Sources: unknown 3" in out and "human" not in out
+    assert main(["inspect", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sources"] == {"unknown": 3}

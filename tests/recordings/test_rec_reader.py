@@ -61,11 +61,12 @@ def test_opens_robomimic_files_and_trains_on_them(tmp_path: Path) -> None:
         assert ds.masks == {"train": ["demo_1", "demo_10"], "valid": ["demo_2"]}
         assert ds.env_args["env_name"] == "Lift"
         info = ds.info("demo_10")
-        assert info.source == "human" and info.success is None and info.num_samples == 5
+        # robomimic's files do not say who drove: unknown, not guessed as human
+        assert info.source == "unknown" and info.success is None and info.num_samples == 5
         assert ds.model_file("demo_2") == "<mujoco model='lift'/>"
         ep = ds.episode("demo_10")
         assert np.array_equal(ep.actions, ref["actions"])
-        assert (ep.provenance == Provenance.HUMAN).all() and ep.labels is None
+        assert (ep.provenance == Provenance.UNKNOWN).all() and ep.labels is None
         t = ds.transitions(mask="train")
         assert t.obs.shape == (17, 13) and t.actions.shape == (17, 7)
         assert t.obs.dtype == np.float32 and t.demo_names == ["demo_1", "demo_10"]
@@ -81,6 +82,9 @@ def test_opens_robomimic_files_and_trains_on_them(tmp_path: Path) -> None:
     assert w.finish(success=True) == "demo_11"
     with Dataset(path) as ds:
         assert ds.mask("train") == ["demo_1", "demo_10"]
+        # our demo goes into the human mask; robomimic's, of unknown source, stay out of it
+        assert ds.mask("human") == ["demo_11"] and "unknown" not in ds.masks
+        assert [ds.info(d).source for d in ds.demos] == ["unknown"] * 3 + ["human"]
         assert np.array_equal(ds.episode("demo_10").actions, ref["actions"])
 
 
