@@ -29,6 +29,8 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
+from algorithms.policy import match_parts
+
 
 class Actor(Protocol):
     """Anything with ``act(obs) -> action`` (batch in, batch out) and ``reset()``."""
@@ -91,15 +93,16 @@ def obs_columns(policy: Any, env: Any) -> np.ndarray | None:
     """Columns of the env's flat obs that make the policy's input, or ``None`` if identical.
 
     A policy trained on some of the recorded parts (``policy.obs_keys``) reads them from an env
-    that names its parts (``env.obs_parts``, name -> slice) in the policy's order.
+    that names its parts (``env.obs_parts``, name -> slice) in the policy's order. ``flat`` and
+    ``observation`` name the same single flat part (robomimic's EnvGym, our older adapter).
     """
     keys, parts = getattr(policy, "obs_keys", None), getattr(env, "obs_parts", None)
-    if not keys or not parts or list(keys) == list(parts):
+    if not keys or not parts:
         return None
-    missing = [k for k in keys if k not in parts]
-    if missing:
-        raise ValueError(f"the env has no observation part(s) {missing}; it has {list(parts)}")
-    return np.concatenate([np.arange(parts[k].start, parts[k].stop) for k in keys])
+    names = match_parts(list(keys), parts)
+    if names == list(parts):
+        return None
+    return np.concatenate([np.arange(parts[k].start, parts[k].stop) for k in names])
 
 
 def evaluate(

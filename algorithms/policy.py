@@ -19,6 +19,35 @@ from torch import nn
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
 
+# One flat observation, two names: robomimic's EnvGym records a gym env's observation as
+# ``obs/flat``; the studio's gymnasium adapter called the same part ``observation`` before.
+FLAT_PART_NAMES = ("flat", "observation")
+
+
+def match_parts(keys: list[str], available: Any) -> list[str]:
+    """The names in ``available`` for each of ``keys``, treating ``flat``/``observation`` as one.
+
+    Args:
+        keys: the parts a policy reads, in order.
+        available: the parts an env or a step offers (anything supporting ``in`` and ``list``).
+
+    Raises:
+        ValueError: some keys are not there under either name.
+    """
+    out, missing = [], []
+    for key in keys:
+        if key in available:
+            out.append(key)
+            continue
+        alias = [n for n in FLAT_PART_NAMES if key in FLAT_PART_NAMES and n in available]
+        if alias:
+            out.append(alias[0])
+        else:
+            missing.append(key)
+    if missing:
+        raise ValueError(f"the env has no observation part(s) {missing}; it has {list(available)}")
+    return out
+
 
 def mlp(
     in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str = "relu"
@@ -103,12 +132,8 @@ class Policy:
         """The policy's flat input from named observation parts (e.g. ``env.split_obs(obs)``)."""
         if not self.obs_keys:
             raise ValueError("this policy was trained on unnamed observations; pass the flat obs")
-        missing = [k for k in self.obs_keys if k not in parts]
-        if missing:
-            raise ValueError(
-                f"missing observation part(s) {missing}; the policy reads {self.obs_keys}"
-            )
-        return np.concatenate([np.asarray(parts[k], dtype=np.float32) for k in self.obs_keys], -1)
+        names = match_parts(self.obs_keys, parts)
+        return np.concatenate([np.asarray(parts[k], dtype=np.float32) for k in names], -1)
 
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:

@@ -114,3 +114,43 @@ def test_policy_reads_its_parts_by_name():
     trainer = algorithms.Trainer(small_config("bc", steps=10), data, rng=0)
     with pytest.raises(ValueError, match=r"no observation part\(s\) \['y'\]"):
         algorithms.evaluate(trainer.policy(), lambda s: PointEnv(), 1, seed=0)
+
+
+class FlatPointEnv(PointEnv):
+    """PointEnv whose observation is one part, named as the gymnasium adapter names it."""
+
+    obs_parts: ClassVar[dict[str, slice]] = {"flat": slice(0, 2)}
+
+
+class OldAdapterPointEnv(PointEnv):
+    obs_parts: ClassVar[dict[str, slice]] = {"observation": slice(0, 2)}
+
+
+class NamedHoming(Homing):
+    def __init__(self, obs_keys: list[str]) -> None:
+        super().__init__()
+        self.obs_keys = obs_keys
+
+
+@pytest.mark.parametrize(
+    ("keys", "env_cls"),
+    [
+        (["observation"], FlatPointEnv),  # a policy from our older adapter files, today's env
+        (["flat"], FlatPointEnv),  # robomimic's EnvGym files (obs/flat)
+        (["flat"], OldAdapterPointEnv),
+    ],
+)
+def test_flat_and_observation_are_one_part(keys, env_cls):
+    result = algorithms.evaluate(NamedHoming(keys), lambda s: env_cls(), 4, seed=0)
+    assert result.success_rate == 1.0  # got the whole observation, x first
+    with pytest.raises(ValueError, match=r"no observation part\(s\) \['x'\]"):
+        algorithms.evaluate(NamedHoming(["x"]), lambda s: env_cls(), 1, seed=0)
+
+
+def test_policy_reads_flat_parts_under_either_name():
+    x = np.random.default_rng(0).uniform(-1, 1, size=(40, 2)).astype(np.float32)
+    data = algorithms.DemoData.from_arrays(x, x[:, :1], obs_keys=["observation"])
+    policy = algorithms.Trainer(small_config("bc", steps=2), data, rng=0).policy()
+    np.testing.assert_array_equal(policy.obs_from_parts({"flat": x[0]}), x[0])
+    with pytest.raises(ValueError, match=r"no observation part\(s\) \['observation'\]"):
+        policy.obs_from_parts({"pos": x[0]})
