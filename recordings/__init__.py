@@ -4,6 +4,7 @@ Layout and crash-safety design: docs/FORMAT.md.
 """
 
 from .episode import EpisodeWriter
+from .journal import FileBusyWarning
 from .reader import Dataset
 from .recordfile import RecordingFile, SceneMismatchError, remove_recording, scene_of
 from .schema import (
@@ -27,6 +28,7 @@ __all__ = [
     "DemoInfo",
     "Episode",
     "EpisodeWriter",
+    "FileBusyWarning",
     "Provenance",
     "RecordingError",
     "RecordingFile",

@@ -25,6 +25,7 @@ import io
 import os
 import struct
 import time
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 
@@ -56,12 +57,47 @@ def describe_os_error(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+#: How long a reader or writer waits for another process's commit or read before giving up.
+LOCK_TIMEOUT = 30.0
+
+
+class FileBusyWarning(UserWarning):
+    """A reader or writer waits because another process is writing (or reading) the file."""
+
+
+def default_on_wait(message: str) -> None:
+    """Say that we wait, as a FileBusyWarning (a CLI shows it; the caller can filter it)."""
+    warnings.warn(message, FileBusyWarning, stacklevel=4)
+
+
+def busy_message(path: str, shared: bool) -> str:
+    """What a process waiting for the lock of ``path`` says."""
+    if shared:
+        return f"{path} is being written by another process; waiting"
+    return f"{path} is being read or written by another process; waiting"
+
+
 @contextlib.contextmanager
-def dir_lock(path: str, *, shared: bool = False, timeout: float = 30.0) -> Iterator[None]:
+def dir_lock(
+    path: str,
+    *,
+    shared: bool = False,
+    timeout: float = LOCK_TIMEOUT,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
     """Serialise commits to files in the folder of ``path`` (flock on the folder itself).
 
+    Commits take it exclusive, reads shared, so a read sees the file before or after a commit.
     Locking the folder rather than the file keeps clear of HDF5's own flock on the file, which
-    would otherwise make an open reader block every commit, and leaves no lock file behind.
+    would otherwise make an open reader block every commit; survives the file being replaced
+    (``compact()``, a new file renamed into place); and leaves no lock file behind.
+
+    Args:
+        path: the file whose folder is locked.
+        shared: a reader's lock (many at once) instead of a writer's (one, alone).
+        timeout: seconds to wait before giving up with a RecordingError.
+        on_wait: called once with a message (``busy_message``) when the lock is not free at
+            once; None says nothing.
     """
     folder = os.path.dirname(os.path.abspath(path))
     try:
@@ -72,14 +108,20 @@ def dir_lock(path: str, *, shared: bool = False, timeout: float = 30.0) -> Itera
     try:
         mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
         deadline = time.monotonic() + timeout
+        told = False
         while True:
             try:
                 fcntl.flock(fd, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not told and on_wait is not None:
+                    told = True
+                    on_wait(busy_message(path, shared))
                 if time.monotonic() > deadline:
+                    who = "written" if shared else "read or written"
                     raise RecordingError(
-                        f"{path}: another process has held the folder lock for {timeout:.0f} s"
+                        f"{path} is being {who} by another process: gave up after waiting "
+                        f"{timeout:g} s (the lock is on the folder {folder}; is a process stuck?)"
                     ) from None
                 time.sleep(0.005)
         yield
@@ -229,6 +271,7 @@ class _Overlay(io.RawIOBase):
             for off, d in writes:
                 _write_all(self._fd, d, off, write)
             os.ftruncate(self._fd, self.size)
+            _bump_mtime(self._fd)
             os.fsync(self._fd)
         except OSError as exc:
             # Put the old bytes back now (overwriting in place needs no new space); if even that
@@ -250,6 +293,36 @@ class _Overlay(io.RawIOBase):
         fsync_dir(path)
 
 
+def _bump_mtime(fd: int) -> None:
+    """Make the file's mtime strictly later than before the commit.
+
+    Open readers compare (inode, size, mtime) to tell whether a commit happened since they
+    opened the file (see ``changed_since``). The kernel stamps writes with a coarse clock (one
+    tick is several ms), so two commits in one tick could leave the same mtime; this cannot.
+    """
+    st = os.fstat(fd)
+    ns = max(time.time_ns(), st.st_mtime_ns + 1)
+    os.utime(fd, ns=(st.st_atime_ns, ns))
+
+
+def file_token(fd: int) -> tuple[int, int, int, int]:
+    """(device, inode, size, mtime in ns) of an open file: changes with every commit."""
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def changed_since(path: str, token: tuple[int, int, int, int]) -> bool:
+    """Whether ``path`` was committed to (or replaced) since ``token`` was taken.
+
+    A file that is gone counts as unchanged: a reader keeps reading its (unlinked) copy.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != token
+
+
 def _write_all(fd: int, data: bytes | bytearray, offset: int, write=None) -> None:
     write = write or os.pwrite
     mv = memoryview(data)
@@ -262,6 +335,7 @@ def _apply_undo(fd: int, orig_size: int, undo: list[tuple[int, bytes]]) -> None:
     for off, d in undo:
         _write_all(fd, d, off)
     os.ftruncate(fd, orig_size)
+    _bump_mtime(fd)  # the bytes changed again: open readers must notice
     os.fsync(fd)
 
 
@@ -314,13 +388,16 @@ def roll_back(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def transaction(path: str) -> Iterator[h5py.File]:
+def transaction(
+    path: str, *, timeout: float = LOCK_TIMEOUT, on_wait: Callable[[str], None] | None = None
+) -> Iterator[h5py.File]:
     """Open ``path`` for changes that land all together or not at all.
 
-    Yields an h5py.File; if the block raises, nothing reaches the disk.
+    Yields an h5py.File; if the block raises, nothing reaches the disk. ``timeout`` and
+    ``on_wait`` are ``dir_lock``'s (waiting for readers and other writers).
     """
     path = str(path)
-    with dir_lock(path):
+    with dir_lock(path, timeout=timeout, on_wait=on_wait):
         roll_back(path)
         try:
             fd = os.open(path, os.O_RDWR)
@@ -356,6 +433,7 @@ class ReadHandle:
 
     def __init__(self, path: str) -> None:
         self._fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self.token = file_token(self._fh.fileno())  # the state this view shows
         try:
             self.file = h5py.File(self._fh, "r")
         except BaseException:

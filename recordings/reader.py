@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import h5py
 import numpy as np
 
-from .journal import ReadHandle, dir_lock, has_hot_journal, roll_back
+from .journal import (
+    LOCK_TIMEOUT,
+    ReadHandle,
+    changed_since,
+    default_on_wait,
+    dir_lock,
+    has_hot_journal,
+    roll_back,
+)
 from .schema import (
     FORMAT_VERSION,
     DemoInfo,
@@ -25,6 +35,19 @@ from .schema import (
 )
 from .validate import check_structure, check_values
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _reads(method: _F) -> _F:
+    """Run a Dataset method inside ``_reading()``: no commit lands while it reads."""
+
+    @functools.wraps(method)
+    def wrapper(self: Dataset, *args: Any, **kwargs: Any) -> Any:
+        with self._reading():
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 class Dataset:
     """A recordings file open for reading, lazily.
@@ -34,45 +57,118 @@ class Dataset:
     (``episode``, ``fields``, ``transitions``, ``stats``); ``validate()`` checks every demo's
     layout up front (metadata only) and ``check()`` also reads every value (NaN/inf).
 
+    Other processes may commit to the file while it is open. Every method reads under a shared
+    lock that commits wait for, so it sees the file either before or after a commit, never
+    half-way; if a commit landed since the last call, the file is opened afresh first (new
+    demos appear, deleted ones leave ``demos``). To see one state across several calls, wrap
+    them in ``with ds.locked():`` (commits wait meanwhile: keep it short). A Dataset is for one
+    thread.
+
     Args:
         path: the ``.h5`` file.
         lenient: skip demos that break the format and list why in ``problems`` instead of
             raising. Never silent: every skipped demo has an entry, and leaves ``demos``.
+        on_wait: called with "<file> is being written by another process; waiting" when a read
+            must wait for another process's commit (default: a ``FileBusyWarning``).
+        lock_timeout: seconds to wait for a commit before giving up with a RecordingError.
 
     Raises:
-        ValidationError: not an HDF5 file, truncated, format_version from the future, or no
-            ``data`` group. Problems inside a demo are raised when that demo is checked.
+        ValidationError: not an HDF5 file, truncated, format_version from the future, no
+            ``data`` group, or not readable (permissions). Problems inside a demo are raised
+            when that demo is checked.
+        RecordingError: another process kept the file locked for ``lock_timeout`` seconds.
     """
 
-    def __init__(self, path: str | os.PathLike, *, lenient: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        lenient: bool = False,
+        on_wait: Callable[[str], None] | None = default_on_wait,
+        lock_timeout: float = LOCK_TIMEOUT,
+    ) -> None:
         self.path = os.fspath(path)
         self.lenient = lenient
         self.problems: list[str] = []
         self._bad: set[str] = set()
         self._checked: set[str] = set()
+        self._on_wait = on_wait
+        self._lock_timeout = lock_timeout
+        self._depth = 0  # nesting of _reading(): only the outermost takes the lock
+        self._seen: set[str] = set()  # every demo name this Dataset has listed
+        self._handle: ReadHandle | None = None
         if not os.path.exists(self.path):
             raise ValidationError(self.path, None, None, "no such file")
-        if has_hot_journal(self.path):
-            with dir_lock(self.path):
-                roll_back(self.path)  # an interrupted commit; the file is back as it was before
-        with dir_lock(self.path, shared=True):
-            self._f = self._open()
+        with self._reading():
+            pass  # opens the file and reads its header and demo names
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Hold the shared lock; reopen first if a commit landed since the file was opened."""
+        if self._depth:
+            self._depth += 1
             try:
-                self._scan()
-            except BaseException:
-                self._handle.close()
-                raise
+                yield
+            finally:
+                self._depth -= 1
+            return
+        with contextlib.ExitStack() as stack:
+            for attempt in range(3):
+                stack.enter_context(
+                    dir_lock(
+                        self.path, shared=True, timeout=self._lock_timeout, on_wait=self._on_wait
+                    )
+                )
+                # Under the shared lock no live writer is committing, so a rollback journal
+                # here is hot: a writer died mid-commit. Undo it (exclusively), then read.
+                if attempt == 2 or not has_hot_journal(self.path):
+                    break
+                stack.close()
+                with dir_lock(self.path, timeout=self._lock_timeout, on_wait=self._on_wait):
+                    roll_back(self.path)
+            if self._handle is None or changed_since(self.path, self._handle.token):
+                self._reopen()
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+
+    def _reopen(self) -> None:
+        """Open the file as it is now (caller holds the shared lock)."""
+        old = self._handle
+        self._handle = None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        self._f = self._open()
+        try:
+            self._scan()
+        except BaseException:
+            self.close()
+            raise
+        self._checked.clear()  # a commit may have trimmed or replaced a checked demo
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """Keep other processes' commits out for the block, so that calls inside it see one
+        state of the file (they wait, and may time out: keep the block short)."""
+        return self._reading()
 
     def _open(self) -> h5py.File:
-        if not h5py.is_hdf5(self.path):
-            raise ValidationError(self.path, None, None, "not an HDF5 file")
         try:
             self._handle = ReadHandle(self.path)  # a private view: see ReadHandle
-            return self._handle.file
+        except PermissionError as exc:
+            problem = "cannot read it: permission denied"
+            raise ValidationError(self.path, None, None, problem) from exc
+        except FileNotFoundError as exc:
+            raise ValidationError(self.path, None, None, "no such file") from exc
         except OSError as exc:
+            if not h5py.is_hdf5(self.path):
+                raise ValidationError(self.path, None, None, "not an HDF5 file") from exc
             raise ValidationError(
                 self.path, None, None, f"truncated or damaged HDF5 file ({exc})"
             ) from exc
+        return self._handle.file
 
     def _scan(self) -> None:
         f = self._f
@@ -91,6 +187,7 @@ class Dataset:
             raise ValidationError(self.path, None, "data", "missing group: not a recordings file")
         self._demos = sorted(f["data"].keys(), key=natural_key)
         self._names = set(self._demos)
+        self._seen.update(self._names)
         self._obs_parts = self._expected_obs_keys()
 
     def _expected_obs_keys(self) -> list[str] | None:
@@ -113,6 +210,7 @@ class Dataset:
     # -- listing --------------------------------------------------------------------------------
 
     @property
+    @_reads
     def demos(self) -> list[str]:
         """Demo names in natural order (demo_2 before demo_10), less those found invalid."""
         return [d for d in self._demos if d not in self._bad]
@@ -122,7 +220,12 @@ class Dataset:
 
     def _group(self, name: str, *, check: bool = True) -> h5py.Group:
         if name not in self._names or name in self._bad:
-            why = "was skipped as invalid (see problems)" if name in self._bad else "does not exist"
+            if name in self._bad:
+                why = "was skipped as invalid (see problems)"
+            elif name in self._seen:
+                why = "was deleted or renamed by another process since it was listed"
+            else:
+                why = "does not exist"
             raise KeyError(f"{self.path}: demo {name!r} {why}")
         try:
             g = self._f["data"][name]
@@ -139,6 +242,7 @@ class Dataset:
             self._checked.add(name)
         return errs
 
+    @_reads
     def validate(self) -> list[str]:
         """Check every demo's layout now (metadata only: ~1 ms a demo).
 
@@ -154,6 +258,7 @@ class Dataset:
                     raise
         return self.problems[before:]
 
+    @_reads
     def info(self, name: str) -> DemoInfo:
         """Attributes of a demo (no array data is read, and the layout is not checked)."""
         g = self._group(name, check=False)
@@ -165,6 +270,7 @@ class Dataset:
             self._fail(name, [ValidationError(self.path, name, "actions", "missing dataset")])
         return demo_info_from_attrs(name, g.attrs, n)
 
+    @_reads
     def fields(self, name: str) -> dict[str, tuple[tuple[int, ...], str]]:
         """Per-step shape and dtype of each field of a demo: ``{"actions": ((2,), "float32")}``.
 
@@ -181,6 +287,7 @@ class Dataset:
         return out
 
     @property
+    @_reads
     def masks(self) -> dict[str, list[str]]:
         """Every mask (filter key) with its demo names."""
         group = self._f.get("mask")
@@ -188,6 +295,7 @@ class Dataset:
             return {}
         return {k: self.mask(k) for k in group}
 
+    @_reads
     def mask(self, name: str) -> list[str]:
         """Demo names in a mask (robomimic's filter keys), byte strings decoded."""
         group = self._f.get("mask")
@@ -196,6 +304,7 @@ class Dataset:
         return [str(to_python(v)) for v in np.atleast_1d(group[name][()])]
 
     @property
+    @_reads
     def env_args(self) -> dict[str, Any]:
         """``data.attrs["env_args"]`` decoded ({} if absent)."""
         raw = to_python(self._f["data"].attrs.get("env_args", "{}"))
@@ -204,6 +313,7 @@ class Dataset:
         except ValueError:
             raise ValidationError(self.path, None, "data.attrs/env_args", "not JSON") from None
 
+    @_reads
     def model_file(self, name: str | None = None) -> str | None:
         """The MJCF of a demo (of the first demo when no name is given), or None."""
         if name is None:
@@ -223,6 +333,7 @@ class Dataset:
         return None
 
     @property
+    @_reads
     def obs_keys(self) -> list[str]:
         """Observation keys in recording order (the order ``split_obs`` gave), else sorted."""
         g = self._first_good()
@@ -237,6 +348,7 @@ class Dataset:
 
     # -- loading --------------------------------------------------------------------------------
 
+    @_reads
     def episode(self, name: str) -> Episode:
         """Load one demo into memory. Raises ValidationError on NaN/inf or bad values."""
         g = self._group(name)
@@ -300,6 +412,7 @@ class Dataset:
         g = self._first_good()
         return [k for k in self.obs_keys if g is not None and g["obs"][k].ndim <= 2]
 
+    @_reads
     def transitions(
         self,
         demos: list[str] | None = None,
@@ -410,6 +523,7 @@ class Dataset:
             actions[labelled] = labels[labelled]
         return actions
 
+    @_reads
     def stats(
         self, keys: list[str] | None = None, demos: list[str] | None = None
     ) -> dict[str, dict[str, np.ndarray]]:
@@ -452,6 +566,7 @@ class Dataset:
             for k, (count, mean, m2, lo, hi) in acc.items()
         }
 
+    @_reads
     def check(self) -> list[str]:
         """Validate every demo fully: layout, and every value (reads all data: slow on big files).
 
@@ -467,8 +582,10 @@ class Dataset:
 
     def close(self) -> None:
         """Close the HDF5 file."""
-        with contextlib.suppress(AttributeError, RuntimeError, OSError, ValueError):
-            self._handle.close()
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle is not None:
+            with contextlib.suppress(AttributeError, RuntimeError, OSError, ValueError):
+                handle.close()
 
     def __enter__(self) -> Dataset:
         return self

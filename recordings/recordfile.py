@@ -7,7 +7,7 @@ import datetime
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import h5py
@@ -15,7 +15,15 @@ import numpy as np
 
 from . import journal
 from .episode import EpisodeWriter
-from .journal import describe_os_error, dir_lock, has_hot_journal, roll_back, transaction
+from .journal import (
+    LOCK_TIMEOUT,
+    default_on_wait,
+    describe_os_error,
+    dir_lock,
+    has_hot_journal,
+    roll_back,
+    transaction,
+)
 from .schema import (
     FORMAT_VERSION,
     SOURCES,
@@ -99,16 +107,30 @@ class RecordingFile:
         path: the ``.h5`` file; created (empty) in mode ``"a"`` if missing.
         mode: ``"a"`` (read/write) or ``"r"`` (read-only).
         flush_interval: the longest time (s) recorded steps stay only in memory.
+        on_wait: called with "<file> is being written by another process; waiting" (or "read
+            or written", before a change) when another process's commit or read must end
+            first (default: a ``FileBusyWarning``); None says nothing.
+        lock_timeout: seconds to wait for it before giving up with a RecordingError.
 
     Raises:
         RecordingError: the file cannot be created or opened, naming the path and the problem.
     """
 
-    def __init__(self, path: str | os.PathLike, mode: str = "a", *, flush_interval: float = 0.5):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        mode: str = "a",
+        *,
+        flush_interval: float = 0.5,
+        on_wait: Callable[[str], None] | None = default_on_wait,
+        lock_timeout: float = LOCK_TIMEOUT,
+    ) -> None:
         if mode not in ("a", "r"):
             raise ValueError(f"mode must be 'a' or 'r', not {mode!r}")
         self.path = os.fspath(path)
         self.mode = mode
+        self._on_wait = on_wait
+        self._lock_timeout = lock_timeout
         self._flush_interval = flush_interval
         self._env_args: dict | None = None
         self._model_file = ""
@@ -116,11 +138,11 @@ class RecordingFile:
         if not os.path.exists(self.path):
             if mode == "r":
                 raise RecordingError(f"{self.path}: no such file")
-            with dir_lock(self.path):
+            with self._lock():
                 if not os.path.exists(self.path):
                     journal.create_atomically(self.path, _init_file)
         if has_hot_journal(self.path):
-            with dir_lock(self.path):
+            with self._lock():
                 roll_back(self.path)
         with self._read() as f:
             version = int(to_python(f.attrs.get("format_version", 0)))
@@ -133,16 +155,30 @@ class RecordingFile:
         if not has_data:
             if mode == "r":
                 raise RecordingError(f"{self.path}: no 'data' group: not a recordings file")
-            with transaction(self.path) as f:
+            with transaction(self.path, timeout=self._lock_timeout, on_wait=self._on_wait) as f:
                 f.require_group("data").attrs["total"] = 0
 
     # -- plumbing -------------------------------------------------------------------------------
 
+    def _lock(self, *, shared: bool = False) -> contextlib.AbstractContextManager[None]:
+        return dir_lock(self.path, shared=shared, timeout=self._lock_timeout, on_wait=self._on_wait)
+
     @contextlib.contextmanager
     def _read(self) -> Iterator[h5py.File]:
-        with dir_lock(self.path, shared=True):
+        with contextlib.ExitStack() as stack:
+            for attempt in range(3):
+                stack.enter_context(self._lock(shared=True))
+                # Under the shared lock no live writer is committing, so a rollback journal
+                # here is hot: a writer died mid-commit. Undo it (exclusively), then read.
+                if attempt == 2 or not has_hot_journal(self.path):
+                    break
+                stack.close()
+                with self._lock():
+                    roll_back(self.path)
             try:
                 handle = journal.ReadHandle(self.path)
+            except PermissionError as exc:
+                raise RecordingError(f"{self.path}: cannot read it: permission denied") from exc
             except OSError as exc:
                 raise RecordingError(f"{self.path}: not a readable HDF5 file ({exc})") from exc
             try:
@@ -156,7 +192,7 @@ class RecordingFile:
             raise RecordingError(f"{self.path}: opened read-only")
         if self._closed:
             raise RecordingError(f"{self.path}: file is closed")
-        with transaction(self.path) as f:
+        with transaction(self.path, timeout=self._lock_timeout, on_wait=self._on_wait) as f:
             yield f
 
     def _demo(self, f: h5py.File, name: str) -> h5py.Group:
@@ -488,7 +524,7 @@ class RecordingFile:
         """Rewrite the file without the space that deleted demos left behind (atomic rename)."""
         if self.mode == "r":
             raise RecordingError(f"{self.path}: opened read-only")
-        with dir_lock(self.path):
+        with self._lock():
             roll_back(self.path)
             tmp = f"{self.path}.tmp-{os.getpid()}"
             try:
