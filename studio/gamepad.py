@@ -1,8 +1,10 @@
 """Gamepad teleoperation through SDL2 (pygame), without Qt.
 
 ``Gamepad.poll()`` pumps SDL's events, follows hot-plug, and returns an immutable
-:class:`GamepadState` snapshot: dead-zoned sticks, triggers, the studio actions whose buttons were
-pressed since the last poll, and :meth:`GamepadState.action` to turn it into a scene's action.
+:class:`GamepadState` snapshot: dead-zoned sticks, triggers, the buttons pressed since the last
+poll and those held, and :meth:`GamepadState.action` to turn it into a scene's action. What a
+button means (record, keep, ...) is the studio's command table's business, not this module's:
+it only reports button numbers.
 
 Layout. Pads that SDL recognises as game controllers (its built-in mapping database covers Xbox,
 PlayStation, Switch Pro, 8BitDo, Steam Deck, ...) are read through SDL's GameController API, so
@@ -29,9 +31,6 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 import numpy as np
-
-EVENTS: tuple[str, ...] = ("record", "reset", "discard", "keep", "takeover", "pause")
-"""Studio actions a button can trigger (``record`` toggles recording)."""
 
 
 class Axis(IntEnum):
@@ -65,28 +64,14 @@ class Button(IntEnum):
     DPAD_RIGHT = 14
 
 
-def _default_buttons() -> dict[int, str]:
-    return {
-        Button.A: "record",
-        Button.B: "discard",
-        Button.X: "keep",
-        Button.Y: "reset",
-        Button.START: "pause",
-        Button.LEFT_SHOULDER: "takeover",
-        Button.RIGHT_SHOULDER: "takeover",
-    }
-
-
 @dataclass
 class GamepadBindings:
-    """Which buttons fire which studio action and which axes are the sticks and triggers.
+    """Which axes are the sticks and triggers, and their dead-zones.
 
-    Indices follow :class:`Button` / :class:`Axis` for pads with an SDL mapping, and are raw
-    joystick indices for devices without one.
+    Indices follow :class:`Axis` for pads with an SDL mapping, and are raw joystick indices for
+    devices without one.
     """
 
-    buttons: dict[int, str] = field(default_factory=_default_buttons)
-    """Button index -> one of :data:`EVENTS`."""
     left_x: int = Axis.LEFT_X
     left_y: int = Axis.LEFT_Y
     right_x: int = Axis.RIGHT_X
@@ -101,12 +86,6 @@ class GamepadBindings:
     """Flip both sticks' y (flight-style: pushing up gives a negative value)."""
 
     def __post_init__(self) -> None:
-        self.buttons = {int(b): str(e) for b, e in self.buttons.items()}
-        for button, event in self.buttons.items():
-            if button < 0:
-                raise ValueError(f"button index must be >= 0, got {button}")
-            if event not in EVENTS:
-                raise ValueError(f"button {button}: unknown event {event!r}; choose from {EVENTS}")
         for name in ("left_x", "left_y", "right_x", "right_y", "left_trigger", "right_trigger"):
             value = int(getattr(self, name))
             if value < 0:
@@ -120,10 +99,8 @@ class GamepadBindings:
         self.invert_y = bool(self.invert_y)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain types for QSettings/JSON (button keys become strings)."""
-        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["buttons"] = {str(b): e for b, e in sorted(self.buttons.items())}
-        return data
+        """Plain types for QSettings/JSON."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GamepadBindings:
@@ -140,9 +117,7 @@ class GamepadBindings:
             if key not in known:
                 continue  # settings from a newer/older version
             try:
-                if key == "buttons":
-                    kwargs[key] = {int(b): str(e) for b, e in dict(value).items()}
-                elif key == "invert_y":
+                if key == "invert_y":
                     kwargs[key] = value.lower() == "true" if isinstance(value, str) else bool(value)
                 elif key in ("deadzone", "trigger_deadzone"):
                     kwargs[key] = float(value)
@@ -188,10 +163,10 @@ class GamepadState:
     """(4,) left x, left y, right x, right y; y is + up; dead-zoned, in the unit circle."""
     triggers: np.ndarray = field(default_factory=lambda: _readonly([0.0] * 2))
     """(2,) left, right in [0, 1]."""
-    events: list[str] = field(default_factory=list)
-    """Actions whose button went down since the last poll, in order (one per press)."""
-    held: frozenset[str] = frozenset()
-    """Actions whose button is down now (e.g. hold-to-take-over)."""
+    pressed: tuple[int, ...] = ()
+    """Buttons that went down since the last poll, in order (one per press)."""
+    held: frozenset[int] = frozenset()
+    """Buttons down now (e.g. hold-to-take-over)."""
     changed: bool = False
     """The active device was connected, disconnected or switched since the last poll."""
     mapped: bool = False
@@ -278,6 +253,11 @@ class _Device:
     def mapped(self) -> bool:
         return self._controller is not None
 
+    @property
+    def button_count(self) -> int:
+        """How many buttons :meth:`button` reads (the layout's, or the device's raw count)."""
+        return len(Button) if self._controller is not None else self._nbuttons
+
     def stick(self, axis: int) -> float:
         """A stick axis in [-1, 1] (SDL sign: y + down)."""
         try:
@@ -332,7 +312,7 @@ class Gamepad:
     so two instances would steal each other's button presses.
 
     Args:
-        bindings: button/axis bindings; defaults to :class:`GamepadBindings`.
+        bindings: axis bindings and dead-zones; defaults to :class:`GamepadBindings`.
     """
 
     def __init__(self, bindings: GamepadBindings | None = None) -> None:
@@ -409,7 +389,7 @@ class Gamepad:
             return GamepadState()
         pg = self._pygame
         assert pg is not None
-        events: list[str] = []
+        pressed: list[int] = []
         button_down = {pg.JOYBUTTONDOWN}
         if self._controller is not None:
             button_down.add(pg.CONTROLLERBUTTONDOWN)
@@ -437,19 +417,17 @@ class Gamepad:
                 # A mapped pad sends both events; take the one numbered in the layout we read.
                 wanted = pg.CONTROLLERBUTTONDOWN if device and device.mapped else pg.JOYBUTTONDOWN
                 if device and event.type == wanted and event.instance_id == device.instance_id:
-                    action = self.bindings.buttons.get(event.button)
-                    if action is not None:
-                        events.append(action)
+                    pressed.append(int(event.button))
         if self._device is None:
             self._activate_first()  # pads present before init, or events drained elsewhere
-        return self._snapshot(events)
+        return self._snapshot(tuple(pressed))
 
-    def _snapshot(self, events: list[str]) -> GamepadState:
+    def _snapshot(self, pressed: tuple[int, ...]) -> GamepadState:
         device, b = self._device, self.bindings
         key = (device is not None, device.instance_id if device is not None else None)
         changed, self._last_device = key != self._last_device, key
         if device is None:
-            return GamepadState(events=events, changed=changed)
+            return GamepadState(pressed=pressed, changed=changed)
         sign = 1.0 if b.invert_y else -1.0  # SDL's y is + down; ours is + up
         left = radial_deadzone(device.stick(b.left_x), sign * device.stick(b.left_y), b.deadzone)
         right = radial_deadzone(device.stick(b.right_x), sign * device.stick(b.right_y), b.deadzone)
@@ -457,13 +435,13 @@ class Gamepad:
             _trigger_deadzone(device.trigger(b.left_trigger), b.trigger_deadzone),
             _trigger_deadzone(device.trigger(b.right_trigger), b.trigger_deadzone),
         ]
-        held = frozenset(a for button, a in b.buttons.items() if device.button(button))
+        held = frozenset(i for i in range(device.button_count) if device.button(i))
         return GamepadState(
             connected=True,
             name=device.name,
             sticks=_readonly([*left, *right]),
             triggers=_readonly(triggers),
-            events=events,
+            pressed=pressed,
             held=held,
             changed=changed,
             mapped=device.mapped,

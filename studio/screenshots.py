@@ -26,6 +26,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from studio.app import MainWindow
+from studio.app.modes import Mode
 from studio.envs import ARM_PUSH, CAR_OBSTACLE
 from studio.experts import make_expert
 
@@ -50,16 +51,14 @@ def _tap(window: MainWindow, key: Qt.Key) -> None:
 def _record_expert_demo(app: QApplication, window: MainWindow, seed: int) -> None:
     """Record one demo with the scripted expert driving (fast: steps without waiting)."""
     expert = make_expert(window.scene.env_id, rng=np.random.default_rng(seed))
-    window.start_recording()
     # Recorded honestly: the scripted expert drove, not a person at the keyboard.
-    window.recorder.discard()
-    window.recorder.start(window.scene.env, "scripted expert", source="scripted")
+    window.start_recording(device="scripted expert", source="scripted")
     expert.reset()
     scene = window.scene
-    scene.set_paused(True)  # the loop must not step with the keyboard in between
-    while window.recorder.recording:
+    window.controller.set_paused(True)  # the loop must not step with the keyboard in between
+    while window.mode is Mode.RECORDING:
         scene.step_once(expert.act(scene.obs))
-    scene.set_paused(False)
+    window.controller.set_paused(False)
     _wait(app, 0.05)
 
 
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     # 4. The demos panel with a few expert demos, one renamed and tagged.
     for seed in range(4):
         _record_expert_demo(app, window, seed)
-        window.recorder.keep()
+        window.run_command("keep")
     names = window.recorder.demos
     window.recorder.rename(names[0], "first_try")
     window.recorder.set_tags(names[1], ["clean", "fast"])
@@ -119,24 +118,35 @@ def main(argv: list[str] | None = None) -> int:
 
     # 5. Playback with the timeline, paused half-way.
     window.play_demo(window.recorder.demos[1])
-    window.playback.set_speed(0.5)
-    window.timeline.set_speed(0.5)
-    window.playback.play()
+    _tap(window, Qt.Key.Key_BracketLeft)  # [ : slower, 0.5×
+    _tap(window, Qt.Key.Key_Space)  # play
     _wait(app, 0.8)
-    window.playback.pause()
-    window.playback.seek(window.playback.length // 2)
+    _tap(window, Qt.Key.Key_Space)  # pause
+    window.timeline.drag_to(window.playback.length // 2)
     shot("05_playback_timeline")
+    _tap(window, Qt.Key.Key_BracketLeft)  # 0.25×
+    _tap(window, Qt.Key.Key_BracketLeft)  # 0.1×: slow motion, substeps drawn between frames
+    _tap(window, Qt.Key.Key_Space)
+    _wait(app, 1.3)
+    shot("08_playback_slow_motion")
+    _tap(window, Qt.Key.Key_Space)
+    _tap(window, Qt.Key.Key_BracketRight)
+    _tap(window, Qt.Key.Key_BracketRight)
+    _tap(window, Qt.Key.Key_BracketRight)  # back to 1×
 
-    # 6. Help panel.
-    window.leave_playback()
+    # 6. Help panel, and the overlay's hints hidden with F1.
+    _tap(window, Qt.Key.Key_Escape)
     window.demos_dock.hide()
     window.help_dock.show()
+    _tap(window, Qt.Key.Key_F1)
     shot("06_help_panel")
+    _tap(window, Qt.Key.Key_F1)
     window.demos_dock.show()
 
-    # 7. Live car, steering left around the obstacle.
+    # 7. Live car (the whole course in view), steering left around the obstacle.
     window.set_scene(CAR_OBSTACLE)
     _wait(app, 0.3)
+    shot("07a_car_opens")
     QTest.keyPress(window.viewport, Qt.Key.Key_Up)
     _wait(app, 0.7)
     QTest.keyPress(window.viewport, Qt.Key.Key_Left)

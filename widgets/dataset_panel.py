@@ -70,8 +70,13 @@ class DatasetPanel(QWidget):
         self._table.verticalHeader().setVisible(False)
         self._table.verticalHeader().setDefaultSectionSize(22)
         hh = self._table.horizontalHeader()
+        # Every column but the name fits its content; the name takes what is left and elides
+        # (its tooltip has it whole). A stretched *last* column was cut off by the panel's
+        # edge as soon as the others outgrew the dock: the tags were the part lost.
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hh.setStretchLastSection(True)
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        hh.setStretchLastSection(False)
+        self._table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._table.customContextMenuRequested.connect(self._on_context_menu)
         self._table.itemSelectionChanged.connect(self._on_selection_changed)
@@ -125,7 +130,9 @@ class DatasetPanel(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 if c == 2 and row.success is not None:
                     item.setForeground(QColor("#3cb371" if row.success else "#e0603c"))
-                if row.notes:
+                if c == 0:
+                    item.setToolTip(row.name + (f"\n{row.notes}" if row.notes else ""))
+                elif row.notes:
                     item.setToolTip(row.notes)
                 self._table.setItem(r, c, item)
         self._table.blockSignals(False)
@@ -152,6 +159,17 @@ class DatasetPanel(QWidget):
             return None
         r = rows[0].row()
         return self._rows[r].name if r < len(self._rows) else None
+
+    def column_visible(self, title: str) -> bool:
+        """Whether column ``title`` is shown whole, without scrolling (layout checks)."""
+        c = COLUMNS.index(title)
+        hh = self._table.horizontalHeader()
+        left = hh.sectionViewportPosition(c)
+        return left >= 0 and left + hh.sectionSize(c) <= self._table.viewport().width()
+
+    def play_selected(self) -> None:
+        """What the Play button does: ask to play the selected demo."""
+        self._on_play()
 
     def selected_names(self) -> list[str]:
         """All selected demo names, in table order."""

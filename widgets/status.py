@@ -47,8 +47,15 @@ class EpisodeEndBar(QFrame):
         layout.addWidget(self._discard)
         self.hide()
 
-    def ask(self, text: str, success: bool) -> None:
-        """Show the bar with ``text``; green when the episode succeeded, amber otherwise."""
+    def ask(
+        self, text: str, success: bool, *, keep: str = "Keep", discard: str = "Discard"
+    ) -> None:
+        """Show the bar with ``text``; green when the episode succeeded, amber otherwise.
+
+        ``keep`` and ``discard`` label the buttons (with their keys, e.g. ``"Keep  (Enter)"``).
+        """
+        self._keep.setText(keep)
+        self._discard.setText(discard)
         color = "#1f5f3a" if success else "#6b4a12"
         self.setStyleSheet(
             f"#EpisodeEndBar {{ background: {color}; border-radius: 6px; }}"
@@ -56,6 +63,22 @@ class EpisodeEndBar(QFrame):
         )
         self._label.setText(text)
         self.show()
+
+    def text(self) -> str:
+        """The question shown."""
+        return self._label.text()
+
+    def click_keep(self) -> None:
+        """Press "Keep" (automation, tests)."""
+        self._keep.click()
+
+    def click_discard(self) -> None:
+        """Press "Discard"."""
+        self._discard.click()
+
+    def button_texts(self) -> tuple[str, str]:
+        """The keep and discard buttons' labels."""
+        return self._keep.text(), self._discard.text()
 
 
 class BindingsTable(QTreeWidget):

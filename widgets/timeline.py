@@ -1,4 +1,8 @@
-"""Playback controls: frame scrubber, play/pause, single-frame steps, speed and an action plot."""
+"""Playback controls: frame scrubber, play/pause, single-frame steps and an action plot.
+
+The speed is not chosen here: the window has one speed for whatever plays (live or playback);
+the timeline only shows it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -18,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SPEEDS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0)
 _COLORS = ("#4aa8ff", "#ff9f40", "#5cd17a", "#e05cd1", "#f2d14a", "#9a8cff")
 
 
@@ -29,13 +31,11 @@ class Timeline(QWidget):
         frame_selected(index): the person moved the scrubber or clicked the plot.
         play_toggled(playing): the play/pause button was pressed.
         step_clicked(delta): a single-frame step button was pressed (-1 or +1).
-        speed_changed(speed): a playback speed was chosen.
     """
 
     frame_selected = Signal(int)
     play_toggled = Signal(bool)
     step_clicked = Signal(int)
-    speed_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,12 +76,8 @@ class Timeline(QWidget):
         self._slider.valueChanged.connect(self._on_slider_moved)
         self._label = QLabel("no demo")
         self._label.setMinimumWidth(170)
-        self._speed = QComboBox()
-        self._speed.setToolTip("Playback speed (slow motion below 1×)")
-        for s in SPEEDS:
-            self._speed.addItem(f"{s:g}×", s)
-        self._speed.setCurrentIndex(SPEEDS.index(1.0))
-        self._speed.currentIndexChanged.connect(self._on_speed_chosen)
+        self._speed = QLabel("1×")
+        self._speed.setToolTip("Playback speed: the window's one speed (toolbar, [ and ])")
 
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -89,7 +85,6 @@ class Timeline(QWidget):
             row.addWidget(w)
         row.addWidget(self._slider, 1)
         row.addWidget(self._label)
-        row.addWidget(QLabel("speed"))
         row.addWidget(self._speed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -145,19 +140,12 @@ class Timeline(QWidget):
         self._play.setIcon(self._icons["pause" if playing else "play"])
 
     def set_speed(self, speed: float) -> None:
-        """Select the closest offered speed without emitting ``speed_changed``."""
-        i = int(np.argmin([abs(s - speed) for s in SPEEDS]))
-        self._speed.blockSignals(True)
-        self._speed.setCurrentIndex(i)
-        self._speed.blockSignals(False)
+        """Show the speed playback runs at."""
+        self._speed.setText(f"speed {speed:g}×")
 
     def frame(self) -> int:
         """The frame under the scrubber."""
         return self._slider.value()
-
-    def speed(self) -> float:
-        """The chosen playback speed."""
-        return float(self._speed.currentData())
 
     # ----------------------------------------------------------------------------- view -> signals
     def _update_label(self, index: int) -> None:
@@ -178,8 +166,18 @@ class Timeline(QWidget):
     def _on_step(self, delta: int) -> None:
         self.step_clicked.emit(delta)
 
-    def _on_speed_chosen(self, _index: int) -> None:
-        self.speed_changed.emit(self.speed())
+    # ----------------------------------------------------------------------------- for tests
+    def click_play(self) -> None:
+        """Press the play/pause button."""
+        self._play.click()
+
+    def click_step(self, delta: int) -> None:
+        """Press a single-frame step button (-1 or +1)."""
+        (self._back if delta < 0 else self._fwd).click()
+
+    def drag_to(self, index: int) -> None:
+        """Move the scrubber as a drag would (emits ``frame_selected``)."""
+        self._slider.setValue(index)
 
     def _on_plot_clicked(self, event) -> None:
         if not self._n:

@@ -60,6 +60,7 @@ class Viewport(QWidget):
         self._drag_button = Qt.MouseButton.NoButton
         self._title = ""
         self._hints: list[tuple[str, str]] = []
+        self._hints_visible = True
         self._recording = False
         self._rec_text = ""
         self._action: np.ndarray | None = None
@@ -95,6 +96,35 @@ class Viewport(QWidget):
         """Key hints shown under the title as ``(keys, what)`` rows; empty hides them."""
         self._hints = list(hints)
         self.update()
+
+    def set_hints_visible(self, visible: bool) -> None:
+        """Show or hide the hint rows (the title stays)."""
+        self._hints_visible = visible
+        self.update()
+
+    def hints_visible(self) -> bool:
+        """Whether the hint rows are shown."""
+        return self._hints_visible
+
+    def hints(self) -> list[tuple[str, str]]:
+        """The hint rows given (shown or not)."""
+        return list(self._hints)
+
+    def title(self) -> str:
+        """The title text."""
+        return self._title
+
+    def action_values(self) -> np.ndarray | None:
+        """The action shown as bars, or None."""
+        return None if self._action is None else self._action.copy()
+
+    def recording_badge(self) -> str:
+        """The recording badge's text, "" when hidden."""
+        return (self._rec_text or "REC") if self._recording else ""
+
+    def banner(self) -> str:
+        """The banner's text ("" when hidden)."""
+        return self._banner
 
     def set_recording(self, active: bool, text: str = "") -> None:
         """Show or hide the red recording badge (``text`` e.g. ``"REC  123 steps"``)."""
@@ -178,19 +208,20 @@ class Viewport(QWidget):
         return font
 
     def _paint_title(self, p: QPainter) -> None:
-        if not self._title and not self._hints:
+        hints = self._hints if self._hints_visible else []
+        if not self._title and not hints:
             return
         title_font, key_font, text_font = self._font(11, True), self._font(9, True), self._font(9)
         line = p.fontMetrics().height()
         p.setFont(key_font)
-        key_w = max((p.fontMetrics().horizontalAdvance(k) for k, _ in self._hints), default=0)
+        key_w = max((p.fontMetrics().horizontalAdvance(k) for k, _ in hints), default=0)
         p.setFont(text_font)
-        text_w = max((p.fontMetrics().horizontalAdvance(t) for _, t in self._hints), default=0)
+        text_w = max((p.fontMetrics().horizontalAdvance(t) for _, t in hints), default=0)
         p.setFont(title_font)
         title_w = p.fontMetrics().horizontalAdvance(self._title)
         line = max(line, p.fontMetrics().height())
         width = max(title_w, key_w + 12 + text_w) + 20
-        height = 12 + (line + 4 if self._title else 0) + len(self._hints) * (line - 1) + 4
+        height = 12 + (line + 4 if self._title else 0) + len(hints) * (line - 1) + 4
         box = QRectF(10, 10, width, height)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(_PANEL)
@@ -200,7 +231,7 @@ class Viewport(QWidget):
             p.setPen(_TEXT)
             p.drawText(QRectF(box.left() + 10, y, width, line), self._title)
             y += line + 4
-        for keys, what in self._hints:
+        for keys, what in hints:
             p.setFont(key_font)
             p.setPen(_ACCENT)
             p.drawText(QRectF(box.left() + 10, y, key_w + 4, line), keys)

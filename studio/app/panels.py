@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
-    QPushButton,
     QStatusBar,
-    QStyle,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from studio.app.teleop import KeyBindings
+from studio.app.clock import SPEEDS, nearest_speed_index
+from studio.app.modes import Mode
 from widgets.status import BindingsTable
-from widgets.timeline import SPEEDS
 
 SCENE_TITLES = {
     "ImitationStudio/ArmPush-v0": "Arm push",
@@ -37,24 +37,29 @@ def scene_title(env_id: str) -> str:
 
 
 class SceneToolBar(QToolBar):
-    """Scene picker, reset, record, pause and live speed.
+    """Scene picker, the episode commands' buttons and the one speed.
+
+    The buttons are the command table's actions (the same ones the menus list), so a button
+    is enabled exactly when its command is available in the current mode.
 
     Signals:
-        scene_chosen(env_id), reset_clicked(), record_clicked(), pause_toggled(paused),
-        speed_chosen(speed), live_clicked().
+        scene_chosen(env_id), speed_chosen(speed).
     """
 
     scene_chosen = Signal(str)
-    reset_clicked = Signal()
-    record_clicked = Signal()
-    pause_toggled = Signal(bool)
     speed_chosen = Signal(float)
-    live_clicked = Signal()
 
-    def __init__(self, scenes: Sequence[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        scenes: Sequence[str],
+        actions: Mapping[str, QAction],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__("Scene", parent)
         self.setObjectName("SceneToolBar")
         self.setMovable(False)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self._actions = dict(actions)
         self.scene_combo = QComboBox()
         self.scene_combo.setToolTip(
             "Scene: pick one, or type any gymnasium MuJoCo id (e.g. Hopper-v5) and press Enter"
@@ -70,46 +75,34 @@ class SceneToolBar(QToolBar):
             lambda i: self.scene_chosen.emit(self.scene_combo.itemData(i))
         )
         self.scene_combo.lineEdit().returnPressed.connect(self._on_scene_typed)
-        self.reset_btn = QPushButton("⟲ Reset")
-        self.reset_btn.setToolTip("Reset the episode (R)")
-        self.reset_btn.clicked.connect(self.reset_clicked)
-        self.record_btn = QPushButton("● Record")
-        self.record_btn.setToolTip("Start / stop recording (Space)")
-        self.record_btn.clicked.connect(self.record_clicked)
-        self.pause_btn = QPushButton("Pause")
-        self.pause_btn.setCheckable(True)
-        self.pause_btn.setToolTip("Pause / resume the simulation (P)")
-        self.pause_btn.toggled.connect(self.pause_toggled)
         self.speed_combo = QComboBox()
         self.speed_combo.setToolTip(
-            "Time dilation while driving ([ and ]); data keep the nominal control rate"
+            "Speed of whatever plays, live or playback ([ and ]); recordings keep the control rate"
         )
         for s in SPEEDS:
             self.speed_combo.addItem(f"{s:g}×", s)
         self.speed_combo.activated.connect(
             lambda i: self.speed_chosen.emit(float(self.speed_combo.itemData(i)))
         )
-        self.live_btn = QPushButton("Back to live")
-        self.live_btn.setToolTip("Leave playback (Esc)")
-        self.live_btn.clicked.connect(self.live_clicked)
-        sp = QStyle.StandardPixmap
-        self.pause_btn.setIcon(self.style().standardIcon(sp.SP_MediaPause))
-        self.live_btn.setIcon(self.style().standardIcon(sp.SP_ArrowBack))
-        for w in (self.reset_btn, self.record_btn, self.pause_btn, self.live_btn):
-            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.addWidget(QLabel(" Scene "))
         self.addWidget(self.scene_combo)
         self.addSeparator()
-        self.addWidget(self.reset_btn)
-        self.addWidget(self.record_btn)
-        self.addWidget(self.pause_btn)
+        for cid in ("reset", "record", "pause"):
+            self.addAction(self._actions[cid])
         self.addSeparator()
         self.addWidget(QLabel(" Speed "))
         self.addWidget(self.speed_combo)
         self.addSeparator()
-        self._live_action = self.addWidget(self.live_btn)
-        self._live_action.setVisible(False)
+        self.addAction(self._actions["live"])
+        for cid in ("reset", "record", "pause", "live"):
+            self.button(cid).setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def button(self, command: str) -> QToolButton:
+        """The button of a command's action."""
+        widget = self.widgetForAction(self._actions[command])
+        assert isinstance(widget, QToolButton)
+        return widget
 
     def _on_scene_typed(self) -> None:
         text = self.scene_combo.currentText().strip()
@@ -129,18 +122,23 @@ class SceneToolBar(QToolBar):
 
     def set_speed(self, speed: float) -> None:
         """Select the closest offered speed."""
-        i = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - speed))
-        self.speed_combo.setCurrentIndex(i)
+        self.speed_combo.setCurrentIndex(nearest_speed_index(speed))
 
-    def set_recording(self, recording: bool) -> None:
-        """Record button shows the current state."""
-        self.record_btn.setText("■ Stop" if recording else "● Record")
-        self.record_btn.setStyleSheet("color: #e03030; font-weight: bold;" if recording else "")
+    def speed(self) -> float:
+        """The chosen speed."""
+        return float(self.speed_combo.currentData())
 
-    def set_playback(self, playback: bool) -> None:
-        """Show the back-to-live button in playback mode."""
-        self._live_action.setVisible(playback)
-        self.pause_btn.setEnabled(not playback)
+    def set_mode(self, mode: Mode, paused: bool) -> None:
+        """Show the mode: record/stop, pause/resume, the back-to-live button in playback."""
+        record = self._actions["record"]
+        record.setIconText("■ Stop" if mode is Mode.RECORDING else "● Record")
+        self.button("record").setStyleSheet(
+            "color: #e03030; font-weight: bold;" if mode is Mode.RECORDING else ""
+        )
+        pause = self._actions["pause"]
+        pause.setIconText("Resume" if paused and mode is not Mode.PLAYBACK else "Pause")
+        pause.setChecked(paused and mode is not Mode.PLAYBACK)
+        self._actions["live"].setVisible(mode is Mode.PLAYBACK)
 
 
 class ControlsPanel(QWidget):
@@ -161,23 +159,13 @@ class ControlsPanel(QWidget):
         layout.addWidget(intro)
         layout.addWidget(self.table, 1)
 
-    def show_bindings(self, bindings: KeyBindings, gamepad_rows: Sequence[tuple[str, str]]) -> None:
-        """Fill the table from the key bindings and the gamepad's button list."""
-        rows = bindings.help_rows()
-        n_axes = len(bindings.axes) + 1
-        sections = [
-            ("Driving", rows[:n_axes]),
-            ("Episode and view", rows[n_axes:]),
-            ("Playback", bindings.help_rows(playback=True)),
-            ("Mouse (viewport)", MOUSE_ROWS),
-        ]
-        if gamepad_rows:
-            sections.append(("Gamepad", list(gamepad_rows)))
-        self.table.set_sections(sections)
+    def show_sections(self, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> None:
+        """Fill the table: ``[(title, [(keys, what), ...]), ...]`` plus the mouse gestures."""
+        self.table.set_sections([*sections, ("Mouse (viewport)", MOUSE_ROWS)])
 
 
 class StudioStatusBar(QStatusBar):
-    """Sim time, real-time factor, frame rate, recording state, input device and file."""
+    """Sim time, real-time factor, frame rate, mode, input device and file."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -7,14 +7,16 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from studio.app.scene import LiveScene, SimClock
+from studio.app.clock import SimClock, clamp_speed
+from studio.app.scene import LiveScene
 
 
 class PlaybackController(QObject):
     """Plays, pauses, steps and scrubs one episode on the live scene's env.
 
     Frame ``i`` shows ``states[i]`` (the state before action ``i``) and action ``i``, so a frame
-    is exactly what the person saw when they chose that action.
+    is exactly what the person saw when they chose that action. Between two frames the frame
+    scheduler draws the re-simulated substeps of action ``i`` (see :meth:`phase`).
 
     Signals:
         frame_changed(index): a frame was shown.
@@ -26,7 +28,7 @@ class PlaybackController(QObject):
 
     def __init__(self, scene: LiveScene, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.scene = scene
+        self._scene = scene
         self.name = ""
         self.episode: Any = None
         self.index = 0
@@ -36,6 +38,12 @@ class PlaybackController(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(5)
         self._timer.timeout.connect(self._on_tick)
+
+    def attach(self, scene: LiveScene) -> None:
+        """Play on another scene's env from now on (the scene was switched)."""
+        self.unload()
+        self._scene = scene
+        self.clock.control_dt = scene.env.control_dt
 
     @property
     def length(self) -> int:
@@ -47,11 +55,16 @@ class PlaybackController(QObject):
         """``(N, A)`` recorded actions."""
         return np.asarray(self.episode.actions)
 
+    @property
+    def speed(self) -> float:
+        """Playback speed (1.0 = the recorded rate)."""
+        return self.clock.speed
+
     def load(self, name: str, episode: Any) -> None:
         """Show frame 0 of ``episode`` (paused)."""
         self.pause()
         self.name, self.episode = name, episode
-        self.clock.control_dt = self.scene.env.control_dt
+        self.clock.control_dt = self._scene.env.control_dt
         self.seek(0)
 
     def unload(self) -> None:
@@ -64,7 +77,7 @@ class PlaybackController(QObject):
         if self.episode is None:
             return
         self.index = int(np.clip(index, 0, self.length - 1))
-        self.scene.restore(np.asarray(self.episode.states[self.index]))
+        self._scene.restore(np.asarray(self.episode.states[self.index]))
         self.frame_changed.emit(self.index)
 
     def step(self, delta: int) -> None:
@@ -74,7 +87,7 @@ class PlaybackController(QObject):
 
     def set_speed(self, speed: float) -> None:
         """Playback speed (1.0 = the recorded rate)."""
-        self.clock.speed = float(speed)
+        self.clock.speed = clamp_speed(speed)
         self.clock.restart()
 
     def play(self) -> None:
@@ -98,6 +111,21 @@ class PlaybackController(QObject):
     def toggle(self) -> None:
         """Play or pause."""
         self.pause() if self.playing else self.play()
+
+    def transition(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(state, action, next state)`` of the step being played, None when not between two.
+
+        The frame scheduler re-simulates its substeps and draws them at :meth:`phase`.
+        """
+        if not self.playing or self.episode is None or self.index + 1 >= self.length:
+            return None
+        i = self.index
+        ep = self.episode
+        return np.asarray(ep.states[i]), np.asarray(ep.actions[i]), np.asarray(ep.states[i + 1])
+
+    def phase(self) -> float:
+        """How far (0..1) playback has advanced from the current frame towards the next."""
+        return self.clock.phase() if self.playing else 0.0
 
     def _on_tick(self) -> None:
         n = self.clock.due()

@@ -1,20 +1,21 @@
 """Recording: one open recordings file, the episode being written, and the keep/discard decision.
 
 Each step is appended to the file as it happens (the writer is crash-safe), so a crash loses at
-most the steps since the last flush. When an episode ends the recorder holds it as *pending*
-until the person keeps or discards it; anything that moves on (a new recording, a reset, closing
-the window) applies the default: keep.
+most the steps since the last flush. When an episode ends the recorder holds it until the
+person keeps or discards it (the studio's mode says which: ``modes.py``); only closing the
+window commits it without asking, as a crash would have offered it back.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from recordings import Dataset, Provenance, RecordingError, RecordingFile
+from recordings import Dataset, Provenance, RecordingError, RecordingFile, scene_of
 from studio.app.scene import Step
 
 _PROVENANCE = {"human": Provenance.HUMAN, "scripted": Provenance.SCRIPTED}
@@ -25,22 +26,10 @@ class Recorder(QObject):
 
     Signals:
         file_opened(path): a recordings file was opened or created ("" when closed).
-        recording_started(): an episode began.
-        recording_stopped(reason, success): the episode ended and awaits keep/discard.
-        episode_saved(name): the pending episode was committed.
-        episode_discarded(): the pending episode was dropped (or one stopped before its first
-            step: there was nothing to keep).
-        keep_failed(message): committing the pending episode failed (e.g. disk full); its journal
-            stays beside the file and is recovered the next time the file is opened.
         demos_changed(): the list of demos or their attributes changed.
     """
 
     file_opened = Signal(str)
-    recording_started = Signal()
-    recording_stopped = Signal(str, bool)
-    episode_saved = Signal(str)
-    episode_discarded = Signal()
-    keep_failed = Signal(str)
     demos_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -50,15 +39,10 @@ class Recorder(QObject):
         self._writer: Any = None
         self._env_args: dict[str, Any] | None = None
         self.steps = 0
-        self.recording = False
-        self.pending = False
-        self.pending_success = False
-        self.pending_reason = ""
+        self.stopped_success = False
+        self.stopped_reason = ""
         self.device = "keyboard"
         self.source = "human"
-        # The newest step is held back one step so that the last step of a demo can be written
-        # with done=1 whatever ended it (robomimic marks the last step of every demo done).
-        self._held: dict[str, Any] | None = None
         self.last_saved: str | None = None
         self.recovered: list[str] = []
         # DemoInfo by demo name. Reading one demo's attributes costs ~1 ms with h5py, so the
@@ -73,7 +57,10 @@ class Recorder(QObject):
         return self._file is not None
 
     def open(self, path: str | Path) -> None:
-        """Open (or create) a recordings file; episodes left by a crash are recovered."""
+        """Open (or create) a recordings file; episodes left by a crash are committed.
+
+        Their names are in :attr:`recovered`, for the studio to offer back (keep / discard).
+        """
         self.close()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,16 +71,13 @@ class Recorder(QObject):
         self.file_opened.emit(str(path))
         self.demos_changed.emit()
 
-    def file_env_args(self) -> dict[str, Any] | None:
-        """The ``env_args`` stored in the file, or None for a new file."""
-        if self.path is None:
-            return None
-        with Dataset(self.path, lenient=True) as ds:
-            return dict(ds.env_args) or None
+    def file_scene(self) -> str | None:
+        """The scene the open file is for (None: no file, or a new one)."""
+        return scene_of(self.path) if self.path is not None else None
 
     def close(self) -> None:
-        """Finish whatever is in progress (kept) and close the file."""
-        self.finish_for_exit()
+        """Commit whatever is in progress (see :meth:`commit_for_exit`) and close the file."""
+        self.commit_for_exit()
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -103,48 +87,54 @@ class Recorder(QObject):
             self.file_opened.emit("")
 
     # ----------------------------------------------------------------------------- episodes
-    def start(self, env: Any, device: str, *, source: str = "human") -> None:
-        """Begin an episode of ``env`` (call right after its reset).
+    @property
+    def has_episode(self) -> bool:
+        """Whether an episode is open (being recorded, or stopped and awaiting a decision)."""
+        return self._writer is not None
+
+    def check_scene(self, env: Any) -> None:
+        """Raise ``RecordingError`` if the open file holds another scene's demos."""
+        if self._file is None:
+            raise RuntimeError("no recordings file is open: File ▸ New… or Open… first")
+        self._file.check_scene(env.env_args())
+
+    def start(self, env: Any, device: str, *, seed: int | None, source: str = "human") -> None:
+        """Begin an episode of ``env`` (call right after its reset with ``seed``).
 
         Args:
             env: the live scene's env.
             device: what drove it ("keyboard", "gamepad:<name>", "scripted expert").
+            seed: the seed of the reset the episode starts from (stored with the demo).
             source: who drove: "human" or "scripted" (a scripted expert).
+
+        Raises:
+            RecordingError: the file holds another scene's demos (nothing was started).
         """
         if source not in _PROVENANCE:
             raise ValueError(f"source must be one of {sorted(_PROVENANCE)}, not {source!r}")
-        if self._file is None:
-            raise RuntimeError("no recordings file is open: File ▸ New… or Open… first")
-        self.resolve_pending()
+        if self._writer is not None:
+            raise RuntimeError("an episode is already open: keep or discard it first")
+        self.check_scene(env)
+        assert self._file is not None
         args = env.env_args()
         if self._env_args != args:
-            stored = self.file_env_args()
-            if stored and stored.get("env_name") != args["env_name"] and self.demos:
-                raise RuntimeError(
-                    f"{self.path.name} holds demos of {stored.get('env_name')}, not "
-                    f"{args['env_name']}: open or create another recordings file for this scene"
-                )
             self._file.set_env(args, env.model_xml)
             self._env_args = args
         self.device = device
         self.source = source
-        self._writer = self._file.begin_episode(source=source, device=device, notes="")
-        self._held = None
+        self._writer = self._file.begin_episode(source=source, device=device, seed=seed)
         self.steps = 0
-        self.recording = True
-        self.recording_started.emit()
 
     def append(self, env: Any, step: Step) -> None:
         """Write one control step (``step.state`` is the state before it)."""
-        if not self.recording:
+        if self._writer is None:
             return
-        self._write_held(done=False)
-        self._held = dict(
+        self._writer.append(
             obs=env.split_obs(step.obs),
             action=np.asarray(step.action, dtype=np.float32),
             reward=step.reward,
-            # robomimic's rule: an episode that ended for any reason (success, failure or the
-            # time limit) is done; `collect` writes the same.
+            # Ended by success, failure or the time limit: done. The writer marks the last step
+            # of every demo done when it is committed, whoever stopped it (robomimic's rule).
             done=bool(step.terminated or step.truncated),
             state=step.state,
             next_obs=env.split_obs(step.next_obs),
@@ -152,77 +142,56 @@ class Recorder(QObject):
         )
         self.steps += 1
 
-    def _write_held(self, *, done: bool) -> None:
-        if self._held is None:
-            return
-        held, self._held = self._held, None
-        held["done"] = bool(held["done"] or done)
-        self._writer.append(**held)
+    def stop(self, reason: str, success: bool) -> bool:
+        """End the episode's recording; returns whether it awaits :meth:`keep` or :meth:`discard`.
 
-    def stop(self, reason: str, success: bool) -> None:
-        """End the episode; it waits for :meth:`keep` or :meth:`discard`.
-
-        An episode stopped before its first step has nothing to keep: it is discarded at once
-        and ``episode_discarded`` is emitted, so the window goes back to live driving.
+        An episode stopped before its first step has nothing to keep: it is dropped at once and
+        False is returned.
         """
-        if not self.recording:
-            return
-        self.recording = False
+        if self._writer is None:
+            return False
         if self.steps == 0:
-            self._writer.discard()  # nothing recorded: nothing to ask about
-            self._writer = None
-            self._held = None
-            self.episode_discarded.emit()
-            return
-        self._write_held(done=True)  # the last step of a demo is done, whoever stopped it
-        self.pending = True
-        self.pending_success = success
-        self.pending_reason = reason
-        self.recording_stopped.emit(reason, success)
+            self.discard()
+            return False
+        self.stopped_success = success
+        self.stopped_reason = reason
+        return True
 
-    def keep(self) -> str | None:
-        """Commit the pending episode; returns its name (None when the commit failed).
+    def keep(self) -> str:
+        """Commit the open episode and return its name.
 
-        A failed commit (disk full, file locked) emits ``keep_failed`` and clears the pending
-        state; the episode's journal stays on disk and ``RecordingFile.recover()`` commits it
-        the next time the file is opened.
+        Raises:
+            RecordingError: the commit failed (disk full, file locked). The episode's journal
+                stays beside the file and is offered back the next time the file is opened.
         """
-        if not self.pending:
-            return None
         writer, self._writer = self._writer, None
-        self.pending = False
+        if writer is None:
+            raise RuntimeError("no episode to keep")
         try:
-            name = writer.finish(success=bool(self.pending_success))
-        except RecordingError as exc:
+            name = writer.finish(success=bool(self.stopped_success))
+        except RecordingError:
             writer.abandon()
-            self.keep_failed.emit(str(exc))
-            return None
+            raise
         self.last_saved = name
-        self.episode_saved.emit(name)
         self.demos_changed.emit()
         return name
 
     def discard(self) -> None:
-        """Drop the pending (or running) episode; nothing of it stays in the file."""
-        if not (self.pending or self.recording):
-            return
-        self._writer.discard()
-        self._writer = None
-        self._held = None
-        self.pending = self.recording = False
+        """Drop the open episode; nothing of it stays in the file."""
+        if self._writer is not None:
+            self._writer.discard()
+            self._writer = None
         self.steps = 0
-        self.episode_discarded.emit()
 
-    def resolve_pending(self) -> None:
-        """Apply the default decision (keep) to a pending episode."""
-        if self.pending:
+    def commit_for_exit(self) -> None:
+        """Closing: commit whatever was recorded (a failure leaves its journal for recovery)."""
+        if self._writer is None:
+            return
+        if self.steps == 0:
+            self.discard()
+            return
+        with contextlib.suppress(RecordingError):
             self.keep()
-
-    def finish_for_exit(self) -> None:
-        """Quit/close while recording: commit what was recorded so far."""
-        if self.recording:
-            self.stop("stopped", False)
-        self.resolve_pending()
 
     # ----------------------------------------------------------------------------- demos
     @property

@@ -6,7 +6,9 @@ hundred floats) and the camera; the worker restores it into its own env instance
 ``set_state`` (exact, task state included) and renders that. So no MjData is shared between
 threads, and a slow software-GL frame delays only the picture, never a control step.
 
-Requests are coalesced: while the worker is busy, only the newest request is kept.
+Requests are coalesced: while the worker is busy, only the newest request is kept. With
+``threaded=False`` the same worker draws on the GUI thread inside :meth:`AsyncRenderer.request`
+(benchmarks compare the two).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class RenderRequest:
     camera: dict  # MjvCamera fields, see camera_to_dict
     width: int
     height: int
-    shadows: bool = True
+    shadows: bool = False
     serial: int = 0
 
 
@@ -58,8 +60,49 @@ def fit_render_size(model: mujoco.MjModel, width: int, height: int) -> tuple[int
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
+class FrameRenderer:
+    """The studio's one ``mujoco.Renderer`` cache: remade only when the model or size changes.
+
+    Used by the render thread and, without it, by the GUI thread; whoever owns one must use it
+    from one thread only (the renderer's GL context belongs to that thread).
+    """
+
+    def __init__(self) -> None:
+        self._renderer: mujoco.Renderer | None = None
+        self._model: mujoco.MjModel | None = None
+        self._size = (0, 0)
+
+    def render(
+        self,
+        model: mujoco.MjModel,
+        data: mujoco.MjData,
+        camera: mujoco.MjvCamera,
+        width: int,
+        height: int,
+        *,
+        shadows: bool = False,
+    ) -> np.ndarray:
+        """Draw ``data`` from ``camera`` as ``(H, W, 3)`` uint8 (the size fitted to the buffer)."""
+        size = fit_render_size(model, width, height)
+        if self._renderer is None or size != self._size or model is not self._model:
+            self.close()
+            self._renderer = mujoco.Renderer(model, size[1], size[0])
+            self._model, self._size = model, size
+        # Shadows double the cost of a frame on software GL; the View menu turns them on.
+        self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = int(shadows)
+        self._renderer.update_scene(data, camera)
+        return self._renderer.render()
+
+    def close(self) -> None:
+        """Release the GL context."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        self._model, self._size = None, (0, 0)
+
+
 class _Worker(QObject):
-    """Lives in the render thread; owns its env, renderer and GL context."""
+    """Lives in the render thread; owns its env and :class:`FrameRenderer`."""
 
     frame_ready = Signal(object, object, float)  # frame (H, W, 3), request, seconds
 
@@ -67,8 +110,7 @@ class _Worker(QObject):
         super().__init__()
         self._env = None
         self._env_id = ""
-        self._renderer: mujoco.Renderer | None = None
-        self._size = (0, 0)
+        self._renderer = FrameRenderer()
         self._camera = mujoco.MjvCamera()
 
     @Slot(object)
@@ -89,32 +131,28 @@ class _Worker(QObject):
             self._env_id = request.env_id
         env = self._env
         assert env is not None
-        size = fit_render_size(env.model, request.width, request.height)
-        if self._renderer is None or size != self._size:
-            if self._renderer is not None:
-                self._renderer.close()
-            self._renderer = mujoco.Renderer(env.model, size[1], size[0])
-            self._size = size
         env.set_state(request.state)
         camera_from_dict(request.camera, self._camera)
-        self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = int(request.shadows)
-        self._renderer.update_scene(env.data, self._camera)
-        return self._renderer.render()
+        return self._renderer.render(
+            env.model,
+            env.data,
+            self._camera,
+            request.width,
+            request.height,
+            shadows=request.shadows,
+        )
 
     @Slot()
     def shutdown(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        self._renderer.close()
         if self._env is not None:
             self._env.close()
             self._env = None
         self._env_id = ""
-        self._size = (0, 0)
 
 
 class AsyncRenderer(QObject):
-    """GUI-thread handle of the render thread.
+    """GUI-thread handle of the render thread (or of the worker itself when not threaded).
 
     Signals:
         frame_rendered(frame, seconds): a frame is ready (``seconds``: the worker's render time).
@@ -124,18 +162,24 @@ class AsyncRenderer(QObject):
     _requested = Signal(object)
     _shutdown_requested = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, threaded: bool = True) -> None:
         super().__init__(parent)
+        self.threaded = threaded
         self._thread = QThread()
         self._thread.setObjectName("studio-render")
         self._worker = _Worker()
-        self._worker.moveToThread(self._thread)
+        if threaded:
+            self._worker.moveToThread(self._thread)
         self._requested.connect(self._worker.render)
         self._shutdown_requested.connect(
-            self._worker.shutdown, Qt.ConnectionType.BlockingQueuedConnection
+            self._worker.shutdown,
+            Qt.ConnectionType.BlockingQueuedConnection
+            if threaded
+            else Qt.ConnectionType.DirectConnection,
         )
         self._worker.frame_ready.connect(self._on_frame_ready)
-        self._thread.start()
+        if threaded:
+            self._thread.start()
         # A QThread destroyed while running aborts the process: stop it whatever happens.
         app = QCoreApplication.instance()
         if app is not None:
@@ -173,6 +217,9 @@ class AsyncRenderer(QObject):
 
     def close(self) -> None:
         """Release the worker's GL context and env, and stop the thread."""
+        if not self.threaded:
+            self._worker.shutdown()
+            return
         if not self._thread.isRunning():
             return
         self._pending = None

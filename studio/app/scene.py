@@ -1,15 +1,13 @@
-"""The live scene: one env whose MjData belongs to the GUI thread, its clock, camera and renderer.
+"""The live scene: one env whose MjData belongs to the GUI thread, its control loop and camera.
 
-The control loop is a fixed-step clock (Gaffer on Games, "Fix Your Timestep!"): a fast timer adds
-``wall time × speed`` to an accumulator and the env is stepped ``control_dt`` at a time while the
-accumulator holds enough, so simulated time follows wall time × speed whatever the timer jitter,
-and the data are always stored at the nominal control rate. Rendering runs on its own display
-timer in the main window, independent of the control rate.
+The control loop is a :class:`~studio.app.clock.SimClock`: a fast timer asks it how many
+control steps are due and steps the env that many times, so the data are always stored at the
+nominal control rate whatever the speed. Drawing is the frame scheduler's job
+(``frames.py``), on its own display timer.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,13 +16,14 @@ import mujoco
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from studio.app.render import fit_render_size
+from studio.app.camera import default_camera
+from studio.app.clock import SimClock, clamp_speed
 from studio.envs import make_env
 
 
 @dataclass
 class Step:
-    """One control step, with everything the recorder needs."""
+    """One control step, with everything the recorder and the frame scheduler need."""
 
     obs: np.ndarray  # (D,) before the step
     action: np.ndarray  # (A,)
@@ -34,51 +33,19 @@ class Step:
     info: dict[str, Any]
     state: np.ndarray  # (S,) env.get_state() before the step
     next_obs: np.ndarray  # (D,)
+    next_state: np.ndarray  # (S,) env.get_state() after the step
     index: int = 0  # step index within the episode
 
 
-class SimClock:
-    """Turns wall time into a whole number of fixed control steps at a given speed.
-
-    ``max_catch_up`` caps the steps taken at one tick: after a stall (a slow frame, a dialog)
-    the simulation skips ahead in wall time rather than fast-forwarding to catch up.
-    """
-
-    def __init__(self, control_dt: float, speed: float = 1.0, max_catch_up: int = 5) -> None:
-        self.control_dt = control_dt
-        self.speed = speed
-        self.max_catch_up = max_catch_up
-        self._debt = 0.0
-        self._last: float | None = None
-        self.dropped = 0.0  # simulated seconds skipped by the catch-up cap since creation
-
-    def restart(self, now: float | None = None) -> None:
-        """Forget the accumulated time (after a pause, a reset or a speed change)."""
-        self._debt = 0.0
-        self._last = time.perf_counter() if now is None else now
-
-    def due(self, now: float | None = None) -> int:
-        """How many control steps to take now."""
-        now = time.perf_counter() if now is None else now
-        if self._last is None:
-            self._last = now
-            return 0
-        self._debt += (now - self._last) * self.speed
-        self._last = now
-        n = int(self._debt / self.control_dt + 1e-9)
-        self._debt -= n * self.control_dt
-        if n > self.max_catch_up:
-            self.dropped += (n - self.max_catch_up) * self.control_dt + self._debt
-            n, self._debt = self.max_catch_up, 0.0
-        return n
-
-
 class LiveScene(QObject):
-    """Owns the env (and its MjData), the control loop, the camera and the renderer.
+    """Owns the env (and its MjData), the control loop and the camera (drawn by ``frames.py``).
+
+    ``paused`` (the person froze time) and ``halted`` (the episode ended, waiting for a reset)
+    are facts about the simulation; whether the loop runs at all is the studio's mode.
 
     Signals:
         stepped(Step): one control step was taken.
-        episode_finished(Step): the env terminated or truncated; stepping pauses until reset.
+        episode_finished(Step): the env terminated or truncated; stepping stops until reset.
         scene_reset(): the env was reset.
         state_changed(): something visible changed (step, reset, state restored, camera moved).
     """
@@ -107,22 +74,22 @@ class LiveScene(QObject):
         self.env_id = env_id
         self.env = make_env(env_id)
         self._action_source = action_source
-        self.clock = SimClock(self.env.control_dt, speed)
+        self.clock = SimClock(self.env.control_dt, clamp_speed(speed))
         self.paused = False
-        self.halted = False  # after termination/truncation, until reset
+        self.halted = False
         self.step_index = 0
         self.last_info: dict[str, Any] = {}
+        self.last_seed = seed
         self.obs, _ = self.env.reset(seed=seed)
-        self.camera = self.env.make_camera()
-        self._renderer: mujoco.Renderer | None = None
-        self._render_size = (0, 0)
-        self.shadows = True
+        self.camera = default_camera(self.env)
+        self.shadows = False
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_tick)
         self._set_interval()
         self.steps_taken = 0  # every step since the start
         self.loop_steps = 0  # steps taken by the clock (for the real-time factor)
+        self._seeds = np.random.default_rng(seed)
 
     # ----------------------------------------------------------------------------- loop
     @property
@@ -130,9 +97,14 @@ class LiveScene(QObject):
         """Simulated seconds per wall second."""
         return self.clock.speed
 
+    @property
+    def running(self) -> bool:
+        """Whether steps are being taken now (loop on, not paused, episode not ended)."""
+        return self._timer.isActive() and not (self.paused or self.halted)
+
     def set_speed(self, speed: float) -> None:
-        """Change the time dilation (0.1× to 2×)."""
-        self.clock.speed = float(np.clip(speed, 0.05, 4.0))
+        """Change the time dilation (within :data:`~studio.app.clock.SPEEDS`' range)."""
+        self.clock.speed = clamp_speed(speed)
         self.clock.restart()
         self._set_interval()
 
@@ -140,6 +112,12 @@ class LiveScene(QObject):
         # Tick at least twice per control step (and at least every 10 ms) so steps land on time.
         ms = 1000.0 * self.env.control_dt / self.clock.speed / 2
         self._timer.setInterval(int(np.clip(ms, 2, 10)))
+
+    def phase(self) -> float:
+        """How far (0..1) wall time has advanced into the next control step (see SimClock)."""
+        if not self.running:
+            return 1.0  # frozen: show the state the sim is in
+        return self.clock.phase()
 
     def start(self) -> None:
         """Start the control loop."""
@@ -158,16 +136,21 @@ class LiveScene(QObject):
         """Freeze the simulation (the view still redraws for camera moves)."""
         self.paused = paused
         self.clock.restart()
+        self.state_changed.emit()
 
-    def reset(self, seed: int | None = None) -> None:
-        """Start a new episode."""
+    def reset(self, seed: int | None = None) -> int:
+        """Start a new episode; returns its seed (drawn from the scene's seed when None)."""
+        if seed is None:
+            seed = int(self._seeds.integers(2**31 - 1))
         self.obs, _ = self.env.reset(seed=seed)
+        self.last_seed = seed
         self.step_index = 0
         self.halted = False
         self.last_info = {}
         self.clock.restart()
         self.scene_reset.emit()
         self.state_changed.emit()
+        return seed
 
     def _on_tick(self) -> None:
         n = self.clock.due()
@@ -176,7 +159,7 @@ class LiveScene(QObject):
         for _ in range(n):
             self.step_once()
             self.loop_steps += 1
-            if self.halted or self.paused:
+            if self.halted or self.paused or not self._timer.isActive():
                 break
 
     def step_once(self, action: np.ndarray | None = None) -> Step:
@@ -195,6 +178,7 @@ class LiveScene(QObject):
             info=info,
             state=state,
             next_obs=next_obs,
+            next_state=self.env.get_state(),
             index=self.step_index,
         )
         self.obs = next_obs
@@ -214,19 +198,6 @@ class LiveScene(QObject):
         self.state_changed.emit()
 
     # ----------------------------------------------------------------------------- view
-    def render(self, width: int, height: int) -> np.ndarray:
-        """Render the current state from :attr:`camera` as ``(H, W, 3)`` uint8."""
-        width, height = fit_render_size(self.env.model, width, height)
-        if self._renderer is None or self._render_size != (width, height):
-            if self._renderer is not None:
-                self._renderer.close()
-            self._renderer = mujoco.Renderer(self.env.model, height, width)
-            self._render_size = (width, height)
-        # Shadows double the cost of a frame on software GL; the View menu turns them off.
-        self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = int(self.shadows)
-        self._renderer.update_scene(self.env.data, self.camera)
-        return self._renderer.render()
-
     def orbit(self, dx: float, dy: float, height: int) -> None:
         """Rotate the camera by a mouse drag of ``(dx, dy)`` pixels in a view ``height`` high."""
         self._move(mujoco.mjtMouse.mjMOUSE_ROTATE_V, dx, dy, height)
@@ -240,28 +211,31 @@ class LiveScene(QObject):
         self._move(mujoco.mjtMouse.mjMOUSE_ZOOM, 0.0, 0.05 * steps * 100, 100)
 
     def reset_camera(self) -> None:
-        """Back to the scene's default camera."""
-        self.camera = self.env.make_camera()
+        """Back to the studio's default view of the scene."""
+        self.camera = default_camera(self.env)
         self.state_changed.emit()
 
     def _move(self, action: mujoco.mjtMouse, dx: float, dy: float, height: int) -> None:
         # Same convention as MuJoCo's viewer: displacements relative to the viewport height.
         h = max(height, 1)
+        model = self.env.model
         try:  # MuJoCo >= 4: the camera frame comes from the camera itself
-            mujoco.mjv_moveCamera(self.env.model, int(action), dx / h, dy / h, self.camera)
-        except TypeError:  # MuJoCo 3.x also takes the scene
-            if self._renderer is None:
-                self.render(320, 240)
-            assert self._renderer is not None
-            mujoco.mjv_moveCamera(
-                self.env.model, int(action), dx / h, dy / h, self._renderer.scene, self.camera
+            mujoco.mjv_moveCamera(model, int(action), dx / h, dy / h, self.camera)
+        except TypeError:  # MuJoCo 3.x takes a scene whose camera frame is up to date
+            scene = mujoco.MjvScene(model, maxgeom=1000)
+            mujoco.mjv_updateScene(
+                model,
+                self.env.data,
+                mujoco.MjvOption(),
+                None,
+                self.camera,
+                int(mujoco.mjtCatBit.mjCAT_ALL),
+                scene,
             )
+            mujoco.mjv_moveCamera(model, int(action), dx / h, dy / h, scene, self.camera)
         self.state_changed.emit()
 
     def close(self) -> None:
-        """Stop the loop and release the renderer and the env."""
+        """Stop the loop and release the env."""
         self.stop()
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
         self.env.close()

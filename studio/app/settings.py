@@ -1,4 +1,7 @@
-"""Persistent settings (QSettings): last file, scene, speed, key bindings, window layout.
+"""Persistent settings (QSettings): last file, scene, key and pad bindings, window layout.
+
+The speed is not remembered: every launch starts at 1× (a session that ended in slow motion
+must not make the next one look broken).
 
 Tests pass their own ``QSettings`` (an INI file in a temporary folder) so the user's settings are
 never read or written by them.
@@ -43,18 +46,6 @@ class AppSettings:
         self.qsettings.setValue("scene/id", env_id)
 
     @property
-    def speed(self) -> float:
-        """The live time dilation."""
-        try:
-            return float(self._get("scene/speed", 1.0))
-        except (TypeError, ValueError):
-            return 1.0
-
-    @speed.setter
-    def speed(self, value: float) -> None:
-        self.qsettings.setValue("scene/speed", float(value))
-
-    @property
     def shadows(self) -> bool:
         """Render shadows. Off by default: on software GL (no GPU, as on many student laptops
         and every CI box) shadows double the render time and push frames past 16.7 ms."""
@@ -65,7 +56,7 @@ class AppSettings:
         self.qsettings.setValue("view/shadows", "true" if value else "false")
 
     def bindings(self, env_id: str) -> dict[str, Any] | None:
-        """Saved key bindings of a scene (``KeyBindings.to_dict()``), or None."""
+        """Saved driving keys of a scene (``KeyBindings.to_dict()``), or None."""
         raw = self._get(f"bindings/{env_id.replace('/', '_')}")
         try:
             return json.loads(raw) if raw else None
@@ -75,6 +66,22 @@ class AppSettings:
     def set_bindings(self, env_id: str, data: dict[str, Any]) -> None:
         """Save a scene's key bindings."""
         self.qsettings.setValue(f"bindings/{env_id.replace('/', '_')}", json.dumps(data))
+
+    def command_bindings(self) -> dict[str, Any] | None:
+        """Saved command keys and pad buttons (``CommandBindings.to_dict()``), or None."""
+        return self._json("commands/bindings")
+
+    def set_command_bindings(self, data: dict[str, Any]) -> None:
+        """Save the command keys and pad buttons."""
+        self.qsettings.setValue("commands/bindings", json.dumps(data))
+
+    def _json(self, key: str) -> dict[str, Any] | None:
+        raw = self._get(key)
+        try:
+            value = json.loads(raw) if raw else None
+        except (TypeError, ValueError):
+            return None  # corrupt entry: fall back to the defaults
+        return value if isinstance(value, dict) else None
 
     def gamepad_bindings(self) -> dict[str, Any] | None:
         """Saved ``GamepadBindings.to_dict()``, or None."""

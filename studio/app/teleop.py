@@ -8,7 +8,8 @@ the held direction at a fixed rate so a tap gives a small nudge and a hold a smo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,26 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# Commands a key (or a gamepad button) can trigger; the main window gives them meaning.
-COMMANDS: dict[str, str] = {
-    "record": "start / stop recording",
-    "reset": "reset the episode",
-    "discard": "discard the episode",
-    "keep": "keep the episode",
-    "pause": "pause / resume the simulation",
-    "speed_down": "slower (time dilation)",
-    "speed_up": "faster",
-    "camera_reset": "reset the camera",
-    "help": "show / hide this help",
-}
-# In playback the same physical keys drive the timeline instead of the robot.
-PLAYBACK_COMMANDS: dict[str, str] = {
-    "play_pause": "play / pause",
-    "step_back": "previous frame",
-    "step_forward": "next frame",
-    "live": "back to live driving",
-}
-
 
 @dataclass
 class AxisBinding:
@@ -57,14 +38,14 @@ class AxisBinding:
 
 @dataclass
 class KeyBindings:
-    """All key bindings of one scene: one :class:`AxisBinding` per action dimension and commands.
+    """The driving keys of one scene: one :class:`AxisBinding` per action dimension.
 
+    Command keys (record, keep, ...) are not here: they are the same in every scene and live
+    in :class:`studio.app.commands.CommandBindings`.
     Key names are Qt's portable names (``QKeySequence.toString()``: ``"Up"``, ``"W"``, ``"Space"``).
     """
 
     axes: list[AxisBinding]
-    commands: dict[str, list[str]] = field(default_factory=dict)
-    playback: dict[str, list[str]] = field(default_factory=dict)
     precision_key: str = "Shift"  # held: commands scaled by ``precision_scale`` for fine work
     precision_scale: float = 0.35
 
@@ -97,58 +78,32 @@ class KeyBindings:
                 AxisBinding(label, list(pairs[i][0]), list(pairs[i][1]), f"{label} + / -")
                 for i, label in enumerate(labels[: len(pairs)])
             ]
-        return cls(
-            axes=axes,
-            commands={
-                "record": ["Space"],
-                "reset": ["R"],
-                "discard": ["Backspace", "Del"],
-                "keep": ["Return", "Enter"],
-                "pause": ["P"],
-                "speed_down": ["["],
-                "speed_up": ["]"],
-                "camera_reset": ["C"],
-                "help": ["F1"],
-            },
-            playback={
-                "play_pause": ["Space"],
-                "step_back": ["Left", "A", ","],
-                "step_forward": ["Right", "D", "."],
-                "live": ["Esc"],
-            },
-        )
+        return cls(axes=axes)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form for QSettings."""
         return {
             "axes": [vars(a) for a in self.axes],
-            "commands": self.commands,
-            "playback": self.playback,
             "precision_key": self.precision_key,
             "precision_scale": self.precision_scale,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> KeyBindings:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (older settings' command keys are ignored)."""
         return cls(
             axes=[AxisBinding(**a) for a in d["axes"]],
-            commands={k: list(v) for k, v in d.get("commands", {}).items()},
-            playback={k: list(v) for k, v in d.get("playback", {}).items()},
             precision_key=d.get("precision_key", "Shift"),
             precision_scale=float(d.get("precision_scale", 0.35)),
         )
 
-    def help_rows(self, playback: bool = False) -> list[tuple[str, str]]:
-        """``(keys, description)`` rows for the overlay and help panel."""
-        if playback:
-            return [(" / ".join(self.playback[k]), PLAYBACK_COMMANDS[k]) for k in self.playback]
+    def help_rows(self) -> list[tuple[str, str]]:
+        """``(keys, description)`` rows of the driving keys for the overlay and help panel."""
         rows = [
             (f"{'/'.join(a.positive)} · {'/'.join(a.negative)}", a.description or a.label)
             for a in self.axes
         ]
         rows.append((f"hold {self.precision_key}", "fine control"))
-        rows += [(" / ".join(v), COMMANDS.get(k, k)) for k, v in self.commands.items()]
         return rows
 
 
@@ -172,47 +127,62 @@ _TEXT_INPUTS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)
 class KeyboardTeleop(QObject):
     """Tracks held keys for one window and turns them into ramped actions and commands.
 
+    A key press first asks ``command_for`` (the command table, in the current mode) whether
+    the key is a command there; if not, and driving is on, it is a driving key.
+
     Signals:
         command_triggered(name): a command key was pressed (``"record"``, ``"step_back"``, ...).
+        command_refused(key): a key that is a command in another mode was pressed (the key's
+            name); it is swallowed rather than passed on to the focused widget.
         keys_changed(): the set of held driving keys changed.
     """
 
     command_triggered = Signal(str)
+    command_refused = Signal(str)
     keys_changed = Signal()
+
+    # Commands a held key repeats (auto-repeat): stepping through frames.
+    REPEATING = frozenset({"step_back", "step_forward"})
 
     def __init__(
         self,
         window: QWidget,
         bindings: KeyBindings,
+        command_for: Callable[[str], str | None],
+        driving: Callable[[], bool],
+        is_command_key: Callable[[str], bool] = lambda _key: False,
         *,
         ramp_up: float = 4.0,
         ramp_down: float = 8.0,
     ) -> None:
         """Args:
         window: the top-level window whose key events drive the robot.
-        bindings: the key bindings.
+        bindings: the driving keys.
+        command_for: the command a key name means now, or None.
+        driving: whether driving keys drive now (the mode steps the scene).
+        is_command_key: whether a key name is a command in some mode.
         ramp_up: command units per second towards a held direction (0 -> 1 in 0.25 s).
         ramp_down: units per second back towards zero on release (faster: stopping is safety).
         """
         super().__init__(window)
         self._window = window
+        self._command_for = command_for
+        self._driving = driving
+        self._is_command_key = is_command_key
         self.ramp_up, self.ramp_down = ramp_up, ramp_down
-        self.playback_mode = False
         self._held: set[int] = set()
         self.set_bindings(bindings)
         QApplication.instance().installEventFilter(self)
 
     def set_bindings(self, bindings: KeyBindings) -> None:
-        """Use new bindings (the command resets to zero)."""
+        """Use new driving keys (the command resets to zero)."""
         self.bindings = bindings
         self._axes = [
             ({key_code(k) for k in a.positive}, {key_code(k) for k in a.negative})
             for a in bindings.axes
         ]
-        self._commands = {key_code(k): c for c, keys in bindings.commands.items() for k in keys}
-        self._playback = {key_code(k): c for c, keys in bindings.playback.items() for k in keys}
         self._precision = key_code(bindings.precision_key)
-        self.command = np.zeros(len(bindings.axes))
+        self._command = np.zeros(len(bindings.axes))
         self._held.clear()
 
     def release_all(self) -> None:
@@ -220,6 +190,10 @@ class KeyboardTeleop(QObject):
         if self._held:
             self._held.clear()
             self.keys_changed.emit()
+
+    def stop_ramp(self) -> None:
+        """Drop the ramped command to zero now (another device took over)."""
+        self._command[:] = 0.0
 
     def held_keys(self) -> list[str]:
         """Names of the keys held now."""
@@ -236,22 +210,23 @@ class KeyboardTeleop(QObject):
 
     def is_driving(self) -> bool:
         """True while a driving key is held or the command has not decayed to zero yet."""
-        return bool(np.any(self.target() != 0) or np.any(self.command != 0))
+        return bool(np.any(self.target() != 0) or np.any(self._command != 0))
 
     def action(self, dt: float) -> np.ndarray:
         """Advance the ramp by ``dt`` simulated seconds and return the command ``(A,)``."""
         target = self.target()
+        command = self._command
         # Growing towards a held direction ramps at ramp_up; easing off, reversing or releasing
         # goes at ramp_down (stopping quickly matters more than starting smoothly).
         growing = (
             (target != 0)
-            & ((self.command == 0) | (np.sign(target) == np.sign(self.command)))
-            & (np.abs(target) >= np.abs(self.command))
+            & ((command == 0) | (np.sign(target) == np.sign(command)))
+            & (np.abs(target) >= np.abs(command))
         )
         rate = np.where(growing, self.ramp_up, self.ramp_down)
         step = rate * dt
-        self.command = self.command + np.clip(target - self.command, -step, step)
-        return self.command.copy()
+        self._command = command + np.clip(target - command, -step, step)
+        return self._command.copy()
 
     # ----------------------------------------------------------------------------- Qt events
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -278,27 +253,27 @@ class KeyboardTeleop(QObject):
         mods &= ~Qt.KeyboardModifier.KeypadModifier
         if mods != Qt.KeyboardModifier.NoModifier:
             return False  # Ctrl+Q and friends are menu shortcuts, not driving keys
-        if self.playback_mode and key in self._playback:
-            if pressed and not event.isAutoRepeat():
-                self.command_triggered.emit(self._playback[key])
-            elif pressed and self._playback[key] in ("step_back", "step_forward"):
-                self.command_triggered.emit(self._playback[key])  # holding steps repeatedly
+        name = key_name(key)
+        command = self._command_for(name)
+        if command is not None:
+            if pressed and (not event.isAutoRepeat() or command in self.REPEATING):
+                self.command_triggered.emit(command)
             return True
         driving = key == self._precision or any(key in p or key in n for p, n in self._axes)
-        if driving:
-            if event.isAutoRepeat():
-                return True
-            before = len(self._held)
-            if pressed:
-                self._held.add(key)
-            else:
-                self._held.discard(key)
-            if len(self._held) != before:
-                self.keys_changed.emit()
-            # Shift is also a modifier other widgets may want; let it through.
-            return key != self._precision
-        if key in self._commands:
+        if not (driving and self._driving()) and self._is_command_key(name):
             if pressed and not event.isAutoRepeat():
-                self.command_triggered.emit(self._commands[key])
+                self.command_refused.emit(name)
             return True
-        return False
+        if not driving:
+            return False
+        if event.isAutoRepeat():
+            return True
+        before = len(self._held)
+        if pressed and self._driving():
+            self._held.add(key)
+        elif not pressed:
+            self._held.discard(key)
+        if len(self._held) != before:
+            self.keys_changed.emit()
+        # Shift is also a modifier other widgets may want; let it through.
+        return key != self._precision

@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scene", metavar="ID", help="scene id (default: the last one, arm push)")
     parser.add_argument("--file", metavar="DEMOS.h5", help="recordings file to open or create")
     parser.add_argument(
-        "--speed", type=float, help="time dilation while driving, 0.1 to 2 (default: the last one)"
+        "--speed", type=float, help="time dilation (live and playback), 0.1 to 2 (default 1)"
     )
     parser.add_argument("--seed", type=int, help="seed of the first episode")
 
@@ -38,8 +38,14 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    if args.speed is not None and not 0.1 <= args.speed <= 2.0:
-        print(f"imitation-studio: --speed must be in [0.1, 2], not {args.speed}", file=sys.stderr)
+    from studio.app.clock import MAX_SPEED, MIN_SPEED
+
+    if args.speed is not None and not MIN_SPEED <= args.speed <= MAX_SPEED:
+        print(
+            f"imitation-studio: --speed must be in [{MIN_SPEED:g}, {MAX_SPEED:g}], "
+            f"not {args.speed}",
+            file=sys.stderr,
+        )
         return 2
     os.environ.setdefault("MUJOCO_GL", "egl")
     os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])

@@ -13,8 +13,9 @@ import pytest
 pytest.importorskip("pygame")
 
 from recordings import Dataset
+from studio.app.modes import Mode
 from studio.gamepad import Axis, Button, Gamepad
-from studio.virtual_joystick import VirtualJoystick, VirtualJoystickUnsupportedError
+from tests.support.virtual_joystick import VirtualJoystick, VirtualJoystickUnsupportedError
 
 pytestmark = pytest.mark.gui
 
@@ -59,13 +60,14 @@ def test_gamepad_drives_the_arm_and_records(make_window, drive, joystick, qtbot,
     window = make_window(gamepad=Gamepad())
     # Hot-plug: the studio picks the pad up on a later poll, as when a person plugs one in.
     joystick.update()
-    qtbot.waitUntil(lambda: window._pad_state is not None and window._pad_state.connected)
+    pad = window.inputs
+    qtbot.waitUntil(lambda: pad.pad_state is not None and pad.pad_state.connected)
     drive.wait(0.1)
 
     joystick.tap(Button.A)  # A: record (from a fresh episode: measure the start after it)
     drive.wait(0.3)
-    assert window.recorder.recording
-    assert window.active_device.startswith("gamepad:")
+    assert window.mode is Mode.RECORDING
+    assert pad.active_device.startswith("gamepad:")
     start = drive.fingertip(window)
     joystick.set_axis(Axis.LEFT_X, 1.0)  # stick right: +x
     drive.wait(0.6)
@@ -77,16 +79,19 @@ def test_gamepad_drives_the_arm_and_records(make_window, drive, joystick, qtbot,
 
     joystick.tap(Button.A)  # A again: stop; the keep/discard bar appears
     drive.wait(0.3)
-    assert window.recorder.pending
+    assert window.mode is Mode.PENDING
+    joystick.tap(Button.A)  # A means nothing while the bar asks: nothing is kept
+    drive.wait(0.3)
+    assert window.mode is Mode.PENDING
     joystick.tap(Button.X)  # X: keep
     drive.wait(0.3)
-    assert not window.recorder.pending
+    assert window.mode is Mode.LIVE
 
     # Unplugging is noticed by the next polls. (Doing it while the pad is still open also keeps
     # SDL's removal event from reaching a later test's Gamepad, which pygame cannot map.)
     joystick.detach()
-    qtbot.waitUntil(lambda: not window._pad_state.connected)
-    window._update_status()
+    qtbot.waitUntil(lambda: not pad.pad_state.connected)
+    window.presenter.update_status()
     assert "no pad" in window.status.device.text()
 
     with Dataset(tmp_path / "demos.h5") as ds:

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from studio.app.modes import Mode
+
 pytestmark = pytest.mark.gui
 
 
@@ -25,20 +27,19 @@ def test_scrubbing_restores_the_recorded_state_exactly(make_window, drive):
     episode = window.recorder.episode(name)
     states = np.asarray(episode.states)
     window.dataset_panel.select(name)
-    window.dataset_panel._play_btn.click()
-    assert window.mode == "playback" and window.timeline.isVisible()
+    window.dataset_panel.play_selected()
+    assert window.mode is Mode.PLAYBACK and window.timeline.isVisible()
 
     env = window.scene.env
-    slider = window.timeline._slider
     for i in (len(states) - 1, 3, len(states) // 2, 0):
-        slider.setValue(i)  # what dragging the scrubber does
+        window.timeline.drag_to(i)  # what dragging the scrubber does
         assert np.array_equal(env.get_state(), states[i]), f"frame {i} not restored exactly"
-    window.timeline._fwd.click()
+    window.timeline.click_step(+1)
     assert np.array_equal(env.get_state(), states[1])
     drive.tap(window.viewport, Qt.Key.Key_Right)  # keys step frames in playback
     assert window.playback.index == 2
     np.testing.assert_array_equal(
-        window.viewport._action, np.asarray(episode.actions[2], dtype=float)
+        window.viewport.action_values(), np.asarray(episode.actions[2], dtype=float)
     )
     # Replaying the recorded action from a restored state reproduces the next recorded state.
     env.set_state(states[5])
@@ -46,7 +47,7 @@ def test_scrubbing_restores_the_recorded_state_exactly(make_window, drive):
     assert np.array_equal(env.get_state(), states[6])
 
     drive.tap(window.viewport, Qt.Key.Key_Escape)
-    assert window.mode == "live" and not window.timeline.isVisible()
+    assert window.mode is Mode.LIVE and not window.timeline.isVisible()
 
 
 def _clock_rate(window, drive, seconds: float) -> float:
@@ -84,8 +85,8 @@ def test_slow_motion_live_and_playback(make_window, drive, qtbot):
 
     name = _record(window, drive)
     window.play_demo(name)
-    window.timeline._speed.setCurrentIndex(window.timeline._speed.findData(0.25))
-    window.timeline._play.click()
+    _choose_speed(window, 0.25)  # the one speed: the toolbar's box acts on playback too
+    window.timeline.click_play()
     playback = window.playback
     assert playback.playing
     dt, i0 = window.scene.env.control_dt, playback.index

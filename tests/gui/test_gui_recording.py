@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from recordings import Dataset
+from studio.app.modes import Mode
 from studio.experts import make_expert
 
 pytestmark = pytest.mark.gui
@@ -20,14 +21,14 @@ def test_recorded_episode_holds_the_pressed_actions(make_window, drive, tmp_path
     window = make_window()
     vp = window.viewport
     drive.tap(vp, Qt.Key.Key_Space)  # record: a fresh episode starts
-    assert window.recorder.recording
+    assert window.mode is Mode.RECORDING
     drive.hold(vp, Qt.Key.Key_Right, 0.5)
-    window._update_status()
-    assert "REC" in window.status.rec.text() and window.viewport._recording
+    window.presenter.update_status()
+    assert "REC" in window.status.rec.text() and window.viewport.recording_badge()
     drive.wait(0.3)
     drive.hold(vp, Qt.Key.Key_Up, 0.5)
     drive.tap(vp, Qt.Key.Key_Space)  # stop: the keep/discard bar appears
-    assert window.recorder.pending and window.end_bar.isVisible()
+    assert window.mode is Mode.PENDING and window.end_bar.isVisible()
     drive.tap(vp, Qt.Key.Key_Return)  # keep
     assert not window.end_bar.isVisible()
 
@@ -56,7 +57,7 @@ def test_discard_leaves_no_trace(make_window, drive, tmp_path):
     drive.tap(window.viewport, Qt.Key.Key_Space)
     drive.hold(window.viewport, Qt.Key.Key_Left, 0.6)  # > flush interval: steps hit the disk
     drive.tap(window.viewport, Qt.Key.Key_Backspace)
-    assert not window.recorder.recording and not window.recorder.pending
+    assert window.mode is Mode.LIVE
     drive.wait(0.1)
     with Dataset(tmp_path / "demos.h5") as ds:
         assert ds.demos == []
@@ -64,26 +65,46 @@ def test_discard_leaves_no_trace(make_window, drive, tmp_path):
     assert window.dataset_panel.rows() == []
 
 
-def test_success_ends_the_episode_and_keep_is_the_default(make_window, drive, tmp_path):
-    window = make_window()
-    drive.tap(window.viewport, Qt.Key.Key_Space)
-    scene = window.scene
-    scene.set_paused(True)  # the scripted expert drives instead of the keys
-    expert = make_expert(scene.env_id, rng=np.random.default_rng(0))
+def _expert_episode(window) -> None:
+    """Record one episode with the scripted expert at the wheel until it succeeds."""
+    drive_scene = window.scene
+    window.controller.set_paused(True)  # the scripted expert drives instead of the keys
+    expert = make_expert(drive_scene.env_id, rng=np.random.default_rng(0))
     expert.reset()
-    for _ in range(scene.env.max_episode_steps):
-        scene.step_once(expert.act(scene.obs))
-        if not window.recorder.recording:
+    for _ in range(drive_scene.env.max_episode_steps):
+        drive_scene.step_once(expert.act(drive_scene.obs))
+        if window.mode is not Mode.RECORDING:
             break
-    assert window.recorder.pending and window.recorder.pending_success
-    assert "success" in window.end_bar._label.text()
-    # Moving on (a new recording) keeps the pending episode.
-    scene.set_paused(False)
-    drive.tap(window.viewport, Qt.Key.Key_Space)
-    drive.tap(window.viewport, Qt.Key.Key_Backspace)
+    window.controller.set_paused(False)
+
+
+def test_space_or_r_while_the_bar_asks_keeps_nothing(make_window, drive, tmp_path):
+    """Issue 9, bug 1: only the person's keep or discard decides; Space and R do neither."""
+    window = make_window()
+    vp = window.viewport
+    drive.tap(vp, Qt.Key.Key_Space)
+    _expert_episode(window)
+    assert window.mode is Mode.PENDING and "success" in window.end_bar.text()
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_R, Qt.Key.Key_Space):
+        drive.tap(vp, key)
+        assert window.mode is Mode.PENDING and window.end_bar.isVisible()
+    assert "Keep (Return / Enter) or discard" in window.statusBar().currentMessage()
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert ds.demos == [], "nothing is kept without the person's choice"
+    assert not window.actions_by_id["record"].isEnabled()  # the menus say the same
+    drive.tap(vp, Qt.Key.Key_Backspace)
+    assert window.mode is Mode.LIVE
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert ds.demos == []
+
+    drive.tap(vp, Qt.Key.Key_Space)
+    _expert_episode(window)
+    drive.tap(vp, Qt.Key.Key_Return)  # keep: the person's choice
+    assert window.mode is Mode.LIVE
     with Dataset(tmp_path / "demos.h5") as ds:
         assert len(ds.demos) == 1
         assert ds.info(ds.demos[0]).success is True
+        assert np.asarray(ds.episode(ds.demos[0]).dones)[-1] == 1
 
 
 def test_closing_while_recording_commits_the_episode(make_window, drive, tmp_path):
@@ -128,12 +149,20 @@ def test_demos_panel_renames_tags_and_deletes(make_window, drive, monkeypatch):
     assert window.recorder.demos == [names[1]]
 
 
-def test_settings_remember_file_scene_and_speed(make_window, tmp_path, settings_path):
+def test_settings_remember_file_and_scene_but_start_at_1x(make_window, tmp_path, settings_path):
+    """Issue 9, bug 7: a session that ended in slow motion does not start the next one slow."""
     window = make_window(scene="ImitationStudio/CarObstacle-v0", recordings=tmp_path / "car.h5")
+    drive_keys = window.viewport
     window.set_speed(0.5)
+    qkey = Qt.Key.Key_BracketLeft
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(drive_keys, qkey)  # [ : one step slower
+    assert window.scene.speed == pytest.approx(0.25)
     window.close()
     settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
     again = make_window(settings=settings, scene=None, recordings=None)
     assert again.scene.env_id == "ImitationStudio/CarObstacle-v0"
     assert again.recorder.path is not None and again.recorder.path.name == "car.h5"
-    assert again.scene.speed == pytest.approx(0.5)
+    assert again.scene.speed == pytest.approx(1.0)
+    assert again.toolbar.speed() == pytest.approx(1.0)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from recordings import Dataset, RecordingError
 from recordings.episode import EpisodeWriter
+from studio.app.modes import Mode
 from studio.envs import SCENES
 
 pytestmark = pytest.mark.gui
@@ -34,7 +35,7 @@ def _robomimic_lift(path: Path) -> Path:
 
 def _record(window, drive, seconds: float = 0.3) -> None:
     drive.tap(window.viewport, Qt.Key.Key_Space)
-    assert window.recorder.recording
+    assert window.mode is Mode.RECORDING
     drive.hold(window.viewport, Qt.Key.Key_Right, seconds)
 
 
@@ -91,23 +92,36 @@ def test_bad_scene_id_on_the_command_line_exits_2_with_the_reason(tmp_path):
     assert "QThread" not in proc.stderr
 
 
+def _record_and_keep(window, drive) -> None:
+    _record(window, drive)
+    drive.tap(window.viewport, Qt.Key.Key_Space)
+    drive.tap(window.viewport, Qt.Key.Key_Return)
+    assert window.mode is Mode.LIVE
+
+
 def test_new_file_onto_the_open_file(make_window, drive, tmp_path, monkeypatch):
     window = make_window()
     demos = tmp_path / "demos.h5"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(demos), ""))
-    # Declined: the episode in progress is committed to the open file, which keeps its demos.
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    # While an episode is open the file stays: the person decides about the episode first.
     _record(window, drive)
-    window._on_new_file()
+    window.run_command("new_file")
+    assert window.mode is Mode.RECORDING and window.recorder.path == demos
+    assert "Stop the recording first" in window.statusBar().currentMessage()
+    drive.tap(window.viewport, Qt.Key.Key_Space)
+    drive.tap(window.viewport, Qt.Key.Key_Return)
+    # Declined: the open file keeps its demos.
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    window.run_command("new_file")
     with Dataset(demos) as ds:
         assert len(ds.demos) == 1
-    assert window.recorder.path == demos and not window.recorder.recording
+    assert window.recorder.path == demos and window.mode is Mode.LIVE
 
     # Confirmed: an empty file, and no leftover journal is "recovered" into it.
     (tmp_path / "demos.h5.rec-0123456789abcdef").write_bytes(b"junk from a crash")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    _record(window, drive)
-    window._on_new_file()
+    _record_and_keep(window, drive)
+    window.run_command("new_file")
     assert window.recorder.path == demos and window.recorder.recovered == []
     assert window.recorder.demos == []
     assert not list(tmp_path.glob("demos.h5.rec-*"))
@@ -127,11 +141,11 @@ def test_a_failed_keep_keeps_the_journal_and_unsticks_the_studio(
     monkeypatch.setattr(EpisodeWriter, "finish", full_disk)
     _record(window, drive, 0.6)
     drive.tap(window.viewport, Qt.Key.Key_Space)
-    assert window.recorder.pending
+    assert window.mode is Mode.PENDING
     drive.tap(window.viewport, Qt.Key.Key_Return)  # keep: fails
-    assert not window.recorder.pending and not window.end_bar.isVisible()
+    assert window.mode is Mode.LIVE and not window.end_bar.isVisible()
     assert "No space left" in window.last_warning and "recovered" in window.last_warning
-    assert window.toolbar.record_btn.text() == "● Record" and not window.scene.halted
+    assert window.toolbar.button("record").text() == "● Record" and not window.scene.halted
     assert len(list(tmp_path.glob("demos.h5.rec-*"))) == 1
     # Discard now has nothing to delete: the journal stays.
     drive.tap(window.viewport, Qt.Key.Key_Backspace)
@@ -145,12 +159,12 @@ def test_a_failed_keep_keeps_the_journal_and_unsticks_the_studio(
 
 def test_stopping_before_the_first_step_goes_back_to_live_driving(make_window, drive):
     window = make_window()
-    button = window.toolbar.record_btn
+    button = window.toolbar.button("record")
     button.click()  # start and stop before the control loop had a chance to step
-    assert window.recorder.recording and button.text() == "■ Stop"
+    assert window.mode is Mode.RECORDING and button.text() == "■ Stop"
     button.click()
-    assert window.recorder.steps == 0 and not window.recorder.recording
-    assert not window.recorder.pending and not window.end_bar.isVisible()
+    assert window.recorder.steps == 0 and window.mode is Mode.LIVE
+    assert not window.end_bar.isVisible()
     assert button.text() == "● Record" and not window.scene.halted
     before = window.scene.step_index
     drive.wait(0.4)
@@ -163,16 +177,16 @@ def test_done_flags_follow_robomimic(make_window, monkeypatch):
 
     def record(steps: int) -> np.ndarray:
         window.start_recording()
-        scene.set_paused(True)  # step by hand: no wall-clock waiting
+        window.controller.set_paused(True)  # step by hand: no wall-clock waiting
         for _ in range(steps):
             scene.step_once()
-            if not rec.recording:
+            if window.mode is not Mode.RECORDING:
                 break
-        if rec.recording:
-            window.toolbar.record_btn.click()  # stopped by the person
-        assert rec.pending
-        rec.keep()
-        scene.set_paused(False)
+        if window.mode is Mode.RECORDING:
+            window.toolbar.button("record").click()  # stopped by the person
+        assert window.mode is Mode.PENDING
+        window.end_bar.click_keep()
+        window.controller.set_paused(False)
         return np.asarray(rec.episode(rec.last_saved).dones)
 
     # Stopped by the person: only the last step is done.

@@ -7,6 +7,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from tests.support.qt_events import wheel
+
 pytestmark = pytest.mark.gui
 
 
@@ -32,8 +34,11 @@ def test_left_drag_orbits_and_wheel_zooms(make_window, drive):
     _mouse(vp, QEvent.Type.MouseMove, (260, 200), Qt.MouseButton.NoButton, left)
     _mouse(vp, QEvent.Type.MouseButtonRelease, (260, 200), left, Qt.MouseButton.NoButton)
     assert window.scene.camera.azimuth != pytest.approx(azimuth)
-    vp.zoomed.emit(2.0)  # two wheel notches towards the scene
+    wheel(vp, notches=2)  # two wheel notches towards the scene
     assert window.scene.camera.distance < distance
+    closer = window.scene.camera.distance
+    wheel(vp, notches=-1)
+    assert window.scene.camera.distance > closer
     drive.tap(vp, Qt.Key.Key_C)  # back to the default camera
     assert window.scene.camera.azimuth == pytest.approx(azimuth)
 

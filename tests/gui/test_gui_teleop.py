@@ -8,6 +8,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
+from studio.app.commands import CommandBindings
+from studio.app.modes import Mode
 from studio.app.teleop import KeyBindings
 
 pytestmark = pytest.mark.gui
@@ -42,7 +44,7 @@ def test_arrow_keys_move_the_fingertip_the_right_way(make_window, drive, qtbot):
     start = _hold_until_moved(qtbot, drive, window, vp, Qt.Key.Key_W, 1, +1)
     moved = drive.fingertip(window)
     assert abs(moved[0] - start[0]) < 0.5 * (moved[1] - start[1]), "W must move along +y"
-    assert window.active_device == "keyboard"
+    assert window.inputs.active_device == "keyboard"
 
 
 def test_keys_still_drive_when_a_child_widget_has_focus(make_window, drive, qtbot):
@@ -61,7 +63,7 @@ def _send(widget, etype: QEvent.Type, key: Qt.Key, autorepeat: bool) -> None:
 def test_commands_ramp_and_ignore_auto_repeat(make_window, qtbot):
     window = make_window()
     window.scene.set_paused(True)  # drive the ramp by hand, not by the clock
-    teleop = window.teleop
+    teleop = window.inputs.keyboard
     qtbot.keyPress(window.viewport, Qt.Key.Key_Right)
     first = teleop.action(0.05)[0]
     assert 0 < first < 1, "the command ramps up rather than jumping to full"
@@ -81,7 +83,14 @@ def test_commands_ramp_and_ignore_auto_repeat(make_window, qtbot):
 def test_bindings_round_trip_and_show_in_help(make_window):
     bindings = KeyBindings.default_for(["throttle", "steering"])
     assert KeyBindings.from_dict(bindings.to_dict()) == bindings
-    assert dict(bindings.help_rows())["Space"] == "start / stop recording"
+    commands = CommandBindings()
+    assert dict(commands.help_rows([Mode.LIVE]))["Space"] == "Start / stop recording"
+    assert dict(commands.help_rows([Mode.PLAYBACK]))["Space"] == "Play / pause"
+    assert commands.for_key("Space", Mode.PENDING) is None
+    moved = CommandBindings.from_dict({"keys": {"record": ["F5"]}})
+    assert CommandBindings.from_dict(moved.to_dict()).for_key("F5", Mode.LIVE) == "record"
+    with pytest.raises(ValueError, match="means both"):
+        CommandBindings({"reset": ["Space"]})  # Space already records while driving
     generic = KeyBindings.default_for(["a", "b", "c"])
     assert [a.label for a in generic.axes] == ["a", "b", "c"]
     window = make_window()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.qt_events import wheel
 from widgets.dataset_panel import DatasetPanel, DemoRow
 from widgets.status import EpisodeEndBar
 from widgets.timeline import Timeline
@@ -29,8 +30,13 @@ def test_viewport_keeps_the_frame_and_reports_gestures(qtbot):
     image = vp.grab().toImage()
     assert image.pixelColor(200, 150).red() > 150  # the frame is drawn under the overlays
     with qtbot.waitSignal(vp.zoomed) as blocker:
-        vp.zoomed.emit(1.0)
+        wheel(vp, notches=1)
     assert blocker.args == [1.0]
+    with qtbot.waitSignal(vp.zoomed) as blocker:
+        wheel(vp, notches=-2)
+    assert blocker.args == [-2.0]
+    vp.set_hints_visible(False)
+    assert not vp.hints_visible() and vp.hints() == [("Space", "record")]
 
 
 def test_timeline_emits_what_the_person_does(qtbot):
@@ -38,17 +44,17 @@ def test_timeline_emits_what_the_person_does(qtbot):
     qtbot.addWidget(tl)
     tl.set_episode(np.zeros((50, 2)), ["a", "b"], dt=0.05)
     with qtbot.waitSignal(tl.frame_selected) as blocker:
-        tl._slider.setValue(10)
+        tl.drag_to(10)
     assert blocker.args == [10]
     with qtbot.assertNotEmitted(tl.frame_selected):
         tl.set_frame(20)  # model -> view does not echo back
     assert tl.frame() == 20
     with qtbot.waitSignal(tl.step_clicked) as blocker:
-        tl._fwd.click()
+        tl.click_step(+1)
     assert blocker.args == [1]
-    with qtbot.waitSignal(tl.speed_changed) as blocker:
-        tl._speed.setCurrentIndex(0)
-    assert blocker.args == [0.1]
+    with qtbot.waitSignal(tl.play_toggled) as blocker:
+        tl.click_play()
+    assert blocker.args == [True]
 
 
 def test_dataset_panel_lists_and_keeps_the_selection(qtbot):
@@ -60,7 +66,7 @@ def test_dataset_panel_lists_and_keeps_the_selection(qtbot):
     panel.set_rows([*rows, DemoRow("demo_3", "human", 5, None, tags=["x"])])
     assert panel.selected() == "demo_2"
     with qtbot.waitSignal(panel.demo_activated) as blocker:
-        panel._play_btn.click()
+        panel.play_selected()
     assert blocker.args == ["demo_2"]
 
 
@@ -70,4 +76,4 @@ def test_episode_end_bar(qtbot):
     bar.ask("done", success=True)
     assert bar.isVisible()
     with qtbot.waitSignal(bar.kept):
-        bar._keep.click()
+        bar.click_keep()

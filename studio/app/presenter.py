@@ -1,0 +1,239 @@
+"""The presenter: shows the studio's state in the widgets (overlay, bars, toolbar, status).
+
+It reads the mode from the mode machine and the rest from the parts; it changes nothing but
+what is on screen. The window calls it from the parts' signals.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
+
+from studio.app.commands import COMMANDS, is_shortcut
+from studio.app.modes import Mode
+from studio.app.panels import scene_title
+
+if TYPE_CHECKING:
+    from studio.app.window import MainWindow
+
+BANNER_MS = 2500
+_GREEN, _AMBER, _RED, _BLUE = (
+    QColor(40, 150, 80),
+    QColor(190, 110, 30),
+    QColor(200, 60, 40),
+    QColor(70, 90, 130),
+)
+
+
+class Presenter:
+    """Maps the studio's state onto the window's widgets."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.w = window
+        self._banner_timer = QTimer(window)
+        self._banner_timer.setSingleShot(True)
+        self._banner_timer.timeout.connect(self._clear_banner)
+
+    # ----------------------------------------------------------------------------- mode
+    def mode_changed(self, mode: Mode, _old: Mode | None = None) -> None:
+        """Enable what the mode offers; show the mode's widgets and overlay."""
+        w = self.w
+        for c in COMMANDS:
+            w.actions_by_id[c.id].setEnabled(mode in c.modes)
+        w.toolbar.set_mode(mode, w.scene.paused)
+        w.timeline.setVisible(mode is Mode.PLAYBACK)
+        if mode is not Mode.PENDING:
+            w.end_bar.hide()
+        if w.scene.paused and mode.drives_scene:
+            w.viewport.set_banner("Paused", _BLUE)
+        elif w.viewport.banner() == "Paused":
+            w.viewport.set_banner("")
+        self.update_overlay()
+        self.update_status()
+
+    def scene_changed(self) -> None:
+        """A new scene: the picker, the help panel, the overlay."""
+        w = self.w
+        w.toolbar.set_scene(w.scene.env_id)
+        keys = w.inputs.keyboard.bindings
+        cmds = w.commands
+        sections: list[tuple[str, list[tuple[str, str]]]] = [("Driving", keys.help_rows())]
+        for menu, title in (
+            ("Episode", "Episode"),
+            ("Playback", "Playback"),
+            ("View", "View"),
+            ("Help", "Help"),
+        ):
+            rows = [
+                (cmds.key_text(c.id), c.title.replace("&", ""))
+                for c in COMMANDS
+                if c.menu == menu and cmds.keys.get(c.id)
+                if not any(is_shortcut(k) for k in cmds.keys[c.id])
+            ]
+            sections.append((title, rows))
+        if w.inputs.gamepad is not None:
+            stick = ("left stick", "drive (overrides the keys when moved)")
+            if w.scene.env.action_labels == ["throttle", "steering"]:
+                stick = ("triggers · right stick", "throttle · steering")
+            sections.append(("Gamepad", [stick, *cmds.pad_rows()]))
+        w.controls_panel.show_sections(sections)
+        self.update_overlay()
+
+    def toggle_hints(self) -> None:
+        """F1: show or hide the overlay's key hints (the overlay says so)."""
+        vp = self.w.viewport
+        vp.set_hints_visible(not vp.hints_visible())
+
+    # ----------------------------------------------------------------------------- overlay
+    def update_overlay(self) -> None:
+        """Title and hints for the mode, then the per-frame parts."""
+        w = self.w
+        mode = w.modes.mode
+        if mode is Mode.PLAYBACK:
+            pb = w.playback
+            w.viewport.set_title(
+                f"▶ Playback · {pb.name} · frame {pb.index + 1}/{pb.length} · {pb.speed:g}×"
+            )
+        else:
+            mark = {Mode.RECORDING: "●", Mode.PENDING: "■"}.get(mode, "●")
+            w.viewport.set_title(
+                f"{mark} {mode.title} · {scene_title(w.scene.env_id)} · {w.controller.speed:g}×"
+            )
+        hints = w.inputs.keyboard.bindings.help_rows()[:-1] if mode.drives_scene else []
+        hints += w.commands.help_rows([mode], hints_only=True)
+        w.viewport.set_hints(hints)
+        self.before_frame()
+
+    def before_frame(self) -> None:
+        """The parts of the overlay that change every step: REC badge, the action bars."""
+        w = self.w
+        mode = w.modes.mode
+        vp = w.viewport
+        labels = w.scene.env.action_labels
+        if mode is Mode.PLAYBACK:
+            vp.set_recording(False)
+            if w.playback.length:
+                vp.set_action(w.playback.actions[w.playback.index], labels, "recorded action")
+            return
+        vp.set_recording(mode is Mode.RECORDING, f"REC  {w.recorder.steps} steps")
+        device = "gamepad" if w.inputs.active_device.startswith("gamepad") else "keyboard"
+        vp.set_action(w.inputs.last_action, labels, f"command ({device})")
+
+    def playback_frame(self, _index: int) -> None:
+        """A playback frame was shown."""
+        w = self.w
+        w.timeline.set_frame(w.playback.index)
+        self.update_overlay()
+
+    def playback_loaded(self, name: str, episode: Any) -> None:
+        """A demo is in playback: the timeline and the demos panel follow."""
+        w = self.w
+        env = w.scene.env
+        w.timeline.set_episode(np.asarray(episode.actions), env.action_labels, env.control_dt)
+        w.timeline.set_speed(w.playback.speed)
+        w.dataset_panel.select(name)
+        self.update_overlay()
+
+    def speed_changed(self, speed: float) -> None:
+        """The one speed changed."""
+        self.w.toolbar.set_speed(speed)
+        self.w.timeline.set_speed(speed)
+        self.update_overlay()
+        self.update_status()
+
+    # ----------------------------------------------------------------------------- episodes
+    def episode_result(self, reason: str, success: bool) -> None:
+        """An episode ended by itself."""
+        self.w.viewport.set_banner(reason.capitalize(), _GREEN if success else _AMBER)
+
+    def episode_ended(self, reason: str, success: bool, steps: int) -> None:
+        """A recording stopped: ask keep or discard."""
+        cmds = self.w.commands
+        mark = "✓ success" if success else f"✗ {reason}"
+        self.w.end_bar.ask(
+            f"<b>Episode ended</b> — {mark} after {steps} steps. Keep it in the recordings file?",
+            success,
+            keep=f"Keep  ({cmds.key_text('keep')})",
+            discard=f"Discard  ({cmds.key_text('discard')})",
+        )
+
+    def episode_decided(self, text: str) -> None:
+        """The episode was kept or discarded."""
+        w = self.w
+        w.end_bar.hide()
+        self._clear_banner()
+        w.statusBar().showMessage(text, 5000)
+
+    def refused(self, text: str) -> None:
+        """A command was refused: say why, briefly, where the person looks."""
+        self.w.viewport.set_banner(text, _RED)
+        self._banner_timer.start(BANNER_MS)
+        self.w.statusBar().showMessage(text, 8000)
+
+    def _clear_banner(self) -> None:
+        w = self.w
+        paused = w.scene.paused and w.modes.mode.drives_scene
+        w.viewport.set_banner("Paused" if paused else "", _BLUE)
+
+    # ----------------------------------------------------------------------------- file
+    def demos_changed(self) -> None:
+        """The demos list or header changed."""
+        w = self.w
+        w.dataset_panel.set_header(w.session.header)
+        w.dataset_panel.set_rows(w.session.rows())
+
+    def file_changed(self, path: str) -> None:
+        """Another recordings file is open."""
+        w = self.w
+        w.recovery_bar.hide()
+        name = path.rsplit("/", 1)[-1]
+        w.setWindowTitle(f"Imitation Studio — {name}" if path else "Imitation Studio")
+
+    def recovered_found(self, names: list[str]) -> None:
+        """Offer back what a crash left: keep or discard, the person's choice."""
+        w = self.w
+        infos = w.recorder.infos(names)
+        steps = sum(int(i.num_samples) for i in infos)
+        what = names[0] if len(names) == 1 else f"{len(names)} episodes ({', '.join(names)})"
+        w.recovery_bar.ask(
+            f"<b>Recovered after a crash</b> — {what}, {steps} steps, was being recorded when "
+            "the studio stopped. Keep it in the recordings file?",
+            False,
+        )
+
+    def recovered_kept(self) -> None:
+        """The person keeps the recovered episodes."""
+        self.w.session.keep_recovered()
+        self.w.recovery_bar.hide()
+        self.w.statusBar().showMessage("Recovered episodes kept", 5000)
+
+    def recovered_discarded(self) -> None:
+        """The person discards the recovered episodes."""
+        self.w.session.discard_recovered()
+        self.w.recovery_bar.hide()
+        self.w.statusBar().showMessage("Recovered episodes discarded", 5000)
+
+    # ----------------------------------------------------------------------------- status
+    def update_status(self) -> None:
+        """Sim time, real-time factor, frames/s, mode, device and file."""
+        w = self.w
+        scene, mode, meter = w.scene, w.modes.mode, w.frames.meter
+        meter.sim_time(scene.loop_steps * scene.env.control_dt, mode.drives_scene and scene.running)
+        rec = {
+            Mode.LIVE: "not recording",
+            Mode.RECORDING: f"● REC {w.recorder.steps} steps",
+            Mode.PENDING: "ended: keep/discard?",
+            Mode.PLAYBACK: "playback",
+        }[mode]
+        w.status.show_values(
+            sim_time=float(scene.env.data.time),
+            rtf=meter.rtf(),
+            speed=w.controller.speed,
+            fps=meter.fps(),
+            rec=rec,
+            device=w.inputs.device_text(),
+            file=str(w.recorder.path) if w.recorder.path else "",
+        )

@@ -1,0 +1,1 @@
+"""Test tooling that is not part of the product (the SDL virtual joystick)."""
