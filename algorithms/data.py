@@ -125,6 +125,8 @@ def _from_transitions(tr: Any, lineage: dict[str, Any]) -> DemoData:
         order = np.argsort(episode_index, kind="stable")
     if not np.array_equal(order, np.arange(len(order))):
         obs, actions, episode_index = obs[order], actions[order], episode_index[order]
+    if len(episode_index) == 0:  # e.g. every demo had 0 steps, or all were skipped
+        raise ValueError(f"{lineage.get('dataset_path', 'the data')}: no transitions to train on")
     names = list(getattr(tr, "demo_names", None) or [])
     if not names:
         names = [f"demo_{i}" for i in range(int(episode_index.max()) + 1)]

@@ -99,7 +99,9 @@ def obs_columns(policy: Any, env: Any) -> np.ndarray | None:
     keys, parts = getattr(policy, "obs_keys", None), getattr(env, "obs_parts", None)
     if not keys or not parts:
         return None
-    names = match_parts(list(keys), parts)
+    names, missing = match_parts(list(keys), parts)
+    if missing:
+        raise ValueError(f"the env has no observation part(s) {missing}; it has {list(parts)}")
     if names == list(parts):
         return None
     return np.concatenate([np.arange(parts[k].start, parts[k].stop) for k in names])
@@ -140,7 +142,11 @@ def evaluate(
     """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
-    num_envs = max(1, min(num_envs if batched else 1, episodes))
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1 (or None for no limit), got {max_steps}")
+    if num_envs < 1:
+        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+    num_envs = min(num_envs if batched else 1, episodes)
     envs = [make_env(seed + i) for i in range(num_envs)]
     records: list[EpisodeRecord] = []
     saw_collision = False

@@ -24,29 +24,27 @@ _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
 FLAT_PART_NAMES = ("flat", "observation")
 
 
-def match_parts(keys: list[str], available: Any) -> list[str]:
+def match_parts(keys: list[str], available: Any) -> tuple[list[str], list[str]]:
     """The names in ``available`` for each of ``keys``, treating ``flat``/``observation`` as one.
 
     Args:
         keys: the parts a policy reads, in order.
-        available: the parts an env or a step offers (anything supporting ``in`` and ``list``).
+        available: the parts an env or a step offers (anything supporting ``in``).
 
-    Raises:
-        ValueError: some keys are not there under either name.
+    Returns:
+        ``(names, missing)``: the available name of each key found, in order, and the keys
+        found under neither name.
     """
-    out, missing = [], []
+    names, missing = [], []
     for key in keys:
-        if key in available:
-            out.append(key)
-            continue
         alias = [n for n in FLAT_PART_NAMES if key in FLAT_PART_NAMES and n in available]
-        if alias:
-            out.append(alias[0])
+        if key in available:
+            names.append(key)
+        elif alias:
+            names.append(alias[0])
         else:
             missing.append(key)
-    if missing:
-        raise ValueError(f"the env has no observation part(s) {missing}; it has {list(available)}")
-    return out
+    return names, missing
 
 
 def mlp(
@@ -132,7 +130,11 @@ class Policy:
         """The policy's flat input from named observation parts (e.g. ``env.split_obs(obs)``)."""
         if not self.obs_keys:
             raise ValueError("this policy was trained on unnamed observations; pass the flat obs")
-        names = match_parts(self.obs_keys, parts)
+        names, missing = match_parts(self.obs_keys, parts)
+        if missing:
+            raise ValueError(
+                f"missing observation part(s) {missing}; the policy reads {self.obs_keys}"
+            )
         return np.concatenate([np.asarray(parts[k], dtype=np.float32) for k in names], -1)
 
     @torch.no_grad()

@@ -124,6 +124,8 @@ class Trainer:
         rng = np.random.default_rng(seed) if seed is not None else rng
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.num_threads = cfg.num_threads if num_threads is None else int(num_threads)
+        if self.num_threads < 0:
+            raise ValueError(f"num_threads must be >= 0 (0 = leave as is), got {num_threads}")
         self.log_every = int(log_every or cfg.log_every)
         self.step = 0
 

@@ -4,10 +4,15 @@ Writes runs/<name>/config.json (algorithm, settings, data, seed), metrics.jsonl 
 metrics every log_every steps), checkpoint.pt (the latest good weights, rewritten at every log
 point) and TensorBoard event files when tensorboard is installed. Settings are the algorithm's
 config fields: --set head=gmm --set hidden_sizes=256,256 (list them with --list-settings).
+Observation parts: by default the scene's policy parts (a scene declares the parts its policies
+should read, e.g. the arm's puck_rel,goal_rel: with every part, BC keys on features the expert
+ignores and fails, see benchmarks/results/learning.md); scenes without a default use all parts.
+--obs-keys all takes every part, --obs-keys a,b those. The parts and why they were chosen are
+printed and stored in config.json and the checkpoint's lineage (obs_keys, obs_keys_from).
 A demo that breaks the format (NaN, missing or mis-shaped fields) stops the run unless --lenient,
 which skips it and prints each problem (file, demo and field; also in config.json's "skipped").
-Exit status: 0 trained, 1 the loss diverged (the last good checkpoint is kept), 2 bad arguments
-or data, 130 interrupted (the checkpoint holds the weights so far).
+Exit status: 0 trained, 1 the loss diverged (the last good checkpoint is kept), 2 bad arguments,
+data or run folder, 130 interrupted (the checkpoint holds the weights so far).
 """
 
 from __future__ import annotations
@@ -16,8 +21,25 @@ import argparse
 import datetime
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+
+from studio.cli import positive_int
+
+# obs_keys_from values: why a run reads the parts it reads.
+FROM_SCENE, FROM_ALL, FROM_FLAG = "scene default", "all", "--obs-keys"
+
+
+def _obs_keys_help() -> str:
+    from studio.envs import SCENES, default_obs_parts
+
+    defaults = [f"{env}: {','.join(p)}" for env in SCENES if (p := default_obs_parts(env))]
+    listed = "; ".join(defaults) if defaults else "none"
+    return (
+        "observation parts to train on, comma-separated, or 'all'. Default: the scene's "
+        f"policy parts ({listed}); every part for scenes without a default"
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,15 +53,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a setting of the algorithm's config (repeatable)",
     )
-    parser.add_argument("--steps", type=int, help="gradient steps (same as --set steps=N)")
-    parser.add_argument(
-        "--obs-keys", help="observation parts to train on, comma-separated (default: all)"
-    )
+    parser.add_argument("--steps", type=positive_int, help="gradient steps (same as --set steps=N)")
+    parser.add_argument("--obs-keys", help=_obs_keys_help())
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     parser.add_argument("--seed", type=int, default=0, help="seed of split, init and batches")
     parser.add_argument("--runs-dir", default="runs", help="parent folder of runs (default runs)")
     parser.add_argument("--name", help="run name (default <algo>-<data stem>-<time>)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
         "--lenient",
@@ -83,6 +105,59 @@ def _tensorboard(run_dir: Path) -> Any:
     return SummaryWriter(str(run_dir))
 
 
+def _prepare_run_dir(run_dir: Path) -> list[Path]:
+    """Create ``run_dir`` and check it is writable, before any data is read.
+
+    Returns:
+        The folders this call created, deepest first (removed again if the run stops early).
+
+    Raises:
+        ValueError: it exists and is not an empty folder, or cannot be created or written.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir} exists and is not a folder; pick another --name or --runs-dir")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        raise ValueError(f"{run_dir} already exists; pick another --name")
+    created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=run_dir):
+            pass  # the checkpoint, config and metrics go here: fail now, not after loading
+    except OSError as exc:
+        _remove_empty(created)
+        why = exc.strerror or str(exc)
+        raise ValueError(f"cannot create or write the run folder {run_dir}: {why}") from None
+    return created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or gone): leave it and everything above it
+
+
+def _choose_obs_keys(flag: str | None, dataset: Any) -> tuple[list[str] | None, str, str]:
+    """The parts to train on (None = every part), where they come from, and why, in words."""
+    from studio.envs import default_obs_parts
+
+    if flag is not None and flag.strip().lower() == "all":
+        return None, FROM_ALL, "every part: --obs-keys all"
+    if flag:
+        return [k.strip() for k in flag.split(",") if k.strip()], FROM_FLAG, "from --obs-keys"
+    env_name = str(dataset.env_args.get("env_name", "") or "")
+    default = default_obs_parts(env_name) if env_name else None
+    if default is None:
+        scene = env_name or "the file's scene (env_args names none)"
+        return None, FROM_ALL, f"every part: {scene} declares no default parts"
+    lacking = [k for k in default if k not in dataset.obs_keys]
+    if lacking:
+        return None, FROM_ALL, f"every part: the file lacks {env_name}'s default part(s) {lacking}"
+    why = f"the scene default of {env_name}; --obs-keys all uses every part"
+    return list(default), FROM_SCENE, why
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; returns the exit status."""
     import numpy as np
@@ -110,15 +185,20 @@ def run(args: argparse.Namespace) -> int:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = args.name or f"{args.algo}-{data_path.stem}-{stamp}"
     run_dir = Path(args.runs_dir) / name
-    if run_dir.exists() and any(run_dir.iterdir()):
-        print(f"train: {run_dir} already exists; pick another --name", file=sys.stderr)
+    if not data_path.exists():  # before creating a run folder for nothing
+        print(f"train: {data_path}: no such file", file=sys.stderr)
+        return 2
+    try:
+        created = _prepare_run_dir(run_dir)
+    except ValueError as exc:
+        print(f"train: {exc}", file=sys.stderr)
         return 2
     skipped: list[str] = []
     try:
-        keys = [k.strip() for k in args.obs_keys.split(",")] if args.obs_keys else None
         # Everything is read into memory here: the file is closed before training starts.
         with recordings.Dataset(data_path, lenient=args.lenient) as dataset:
             try:
+                keys, keys_from, why = _choose_obs_keys(args.obs_keys, dataset)
                 data = algorithms.as_demo_data(dataset, obs_keys=keys)
             finally:
                 skipped = list(dataset.problems)  # lenient: every demo left out, and why
@@ -133,18 +213,31 @@ def run(args: argparse.Namespace) -> int:
             num_threads=args.threads,
         )
     except (OSError, ValueError, KeyError, recordings.RecordingError) as exc:
+        _remove_empty(created)
         hint = ""
         if isinstance(exc, recordings.ValidationError) and exc.demo and not args.lenient:
             hint = " (--lenient skips such demos and lists them)"
-        print(f"train: {exc}{hint}", file=sys.stderr)
+        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"train: {message}{hint}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a damaged file must end in a message, not a traceback
+        _remove_empty(created)
+        print(
+            f"train: {data_path}: cannot read the recordings ({type(exc).__name__}: {exc}); "
+            f"`imitation-studio inspect {data_path}` checks the file",
+            file=sys.stderr,
+        )
         return 2
     trainer.lineage["seed"] = args.seed
+    trainer.lineage["obs_keys_from"] = keys_from  # saved in every checkpoint's meta
 
-    run_dir.mkdir(parents=True, exist_ok=True)
     config = {
         "algorithm": args.algo,
         "config": algorithms.config_to_dict(cfg),
         "data": str(data_path.resolve()),
+        "obs_keys": list(trainer.obs_keys),
+        "obs_keys_from": keys_from,
+        "obs_keys_why": why,
         "seed": args.seed,
         "device": str(device),
         "train_demos": trainer.train_demos,
@@ -158,6 +251,8 @@ def run(args: argparse.Namespace) -> int:
         f"Training {args.algo} on {len(trainer.train_demos)} demos "
         f"({len(trainer.val_demos)} held out{left_out}) on {device}; run folder {run_dir}"
     )
+    parts = ", ".join(trainer.obs_keys) or "the unnamed flat observation"
+    print(f"Observation parts: {parts} ({why})")
     board = _tensorboard(run_dir)
     status, last = 0, {}
     with (

@@ -71,3 +71,17 @@ def write_recordings(
     finally:
         rf.close()
     return path
+
+
+def open_fds_on(path: Path) -> int:
+    """How many of this process's file descriptors are open on ``path`` (Linux's /proc)."""
+    import os
+
+    target = os.path.realpath(path)
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.path.realpath(os.readlink(f"/proc/self/fd/{fd}")) == target
+        except OSError:
+            continue  # closed meanwhile
+    return count

@@ -118,15 +118,18 @@ def test_train_lenient_skips_and_reports_a_corrupted_demo(corrupted_file, tmp_pa
     assert len(config["skipped"]) == 1 and "demo_1/actions" in config["skipped"][0]
 
 
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/fd"), reason="needs /proc")
 def test_train_closes_the_file_before_training(arm_demos, tmp_path, monkeypatch):
+    from algo_helpers import open_fds_on
+
     import algorithms
     import recordings
 
-    opened = []
-    real_init = recordings.Dataset.__init__
+    opened = []  # keeps each Dataset alive, so that only an explicit close() closes it
+    real_dataset_init = recordings.Dataset.__init__
 
     def spy(self, *args, **kwargs):
-        real_init(self, *args, **kwargs)
+        real_dataset_init(self, *args, **kwargs)
         opened.append(self)
 
     monkeypatch.setattr(recordings.Dataset, "__init__", spy)
@@ -134,13 +137,20 @@ def test_train_closes_the_file_before_training(arm_demos, tmp_path, monkeypatch)
     real_run = algorithms.Trainer.run
 
     def run(self):
-        seen.append([ds._handle._fh.closed for ds in opened])
+        seen.append(open_fds_on(arm_demos))  # descriptors on the recordings file
         return real_run(self)
 
     monkeypatch.setattr(algorithms.Trainer, "run", run)
+    real_init = algorithms.Trainer.__init__
+
+    def init(self, *args, **kwargs):
+        seen.append(open_fds_on(arm_demos))
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(algorithms.Trainer, "__init__", init)
     args = ["train", "--data", str(arm_demos), "--steps", "2", "--set", "hidden_sizes=8"]
     assert main([*args, "--runs-dir", str(tmp_path), "--no-progress", "--device", "cpu"]) == 0
-    assert seen == [[True]]
+    assert opened and seen == [0, 0]
 
 
 def test_eval_closes_its_envs_and_restores_threads(arm_demos, tmp_path, monkeypatch, capsys):
@@ -178,3 +188,238 @@ def test_eval_closes_its_envs_and_restores_threads(arm_demos, tmp_path, monkeypa
     finally:
         torch.set_num_threads(before)
     assert made and all(getattr(env, "closed_by_test", False) for env in made)
+
+
+# -- observation parts: the scene's default, all, or --obs-keys -------------------------------
+
+TINY = ["--set", "hidden_sizes=8", "--device", "cpu", "--no-progress", "--threads", "1"]
+
+
+def _train(data, runs, name, *extra):
+    args = ["train", "--data", str(data), "--steps", "2", "--runs-dir", str(runs), "--name", name]
+    return main([*args, *TINY, *extra])
+
+
+def test_train_uses_the_scenes_default_parts_unless_told(arm_demos, tmp_path, capsys):
+    import algorithms
+    from studio.envs import default_obs_parts, make_env
+
+    default = default_obs_parts(ARM)
+    every = list(make_env(ARM).obs_parts)
+    assert default and set(default) < set(every)
+    cases = [
+        ("default", [], default, "scene default"),
+        ("all", ["--obs-keys", "all"], every, "all"),
+        ("flag", ["--obs-keys", "ee_pos,goal_pos"], ["ee_pos", "goal_pos"], "--obs-keys"),
+    ]
+    for name, extra, keys, keys_from in cases:
+        assert _train(arm_demos, tmp_path, name, *extra) == 0
+        out = capsys.readouterr().out
+        assert f"Observation parts: {', '.join(keys)} (" in out
+        if name == "default":
+            assert f"(the scene default of {ARM}; --obs-keys all uses every part)" in out
+        config = json.loads((tmp_path / name / "config.json").read_text())
+        assert (config["obs_keys"], config["obs_keys_from"]) == (keys, keys_from)
+        policy = algorithms.load_policy(tmp_path / name / "checkpoint.pt")
+        assert policy.obs_keys == keys and policy.lineage["obs_keys_from"] == keys_from
+
+
+def test_train_help_shows_the_default_parts(capsys):
+    from studio.envs import default_obs_parts
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert f"{ARM}: {','.join(default_obs_parts(ARM))}" in help_text
+
+
+def _arm_named_file(path, parts):
+    """A one-demo file that says it is the arm scene but holds only ``parts``."""
+    import numpy as np
+
+    from recordings import Provenance, RecordingFile
+
+    rf = RecordingFile(path)
+    try:
+        rf.set_env({"env_name": ARM, "type": 4, "env_kwargs": {}}, "<mujoco/>")
+        writer = rf.begin_episode(source="scripted", device="test")
+        for t in range(6):
+            obs = {k: np.full(2, t, dtype=np.float64) for k in parts}
+            writer.append(
+                obs, np.zeros(2), 0.0, t == 5, np.zeros(1), provenance=Provenance.SCRIPTED
+            )
+        writer.finish(success=True)
+    finally:
+        rf.close()
+    return path
+
+
+def test_train_falls_back_to_every_part_when_the_file_lacks_the_default(tmp_path, capsys):
+    data = _arm_named_file(tmp_path / "old.h5", ["ee_pos", "goal_pos"])
+    assert _train(data, tmp_path, "run") == 0
+    out = capsys.readouterr().out
+    assert "Observation parts: ee_pos, goal_pos (every part: the file lacks" in out
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["obs_keys_from"] == "all"
+
+
+def test_car_has_no_default_and_uses_every_part(tmp_path, capsys):
+    from studio.envs import default_obs_parts
+
+    car = "ImitationStudio/CarObstacle-v0"
+    assert default_obs_parts(car) is None
+    path = tmp_path / "car.h5"
+    collect = ["collect", "--env", car, "--episodes", "1", "--out", str(path), "--no-progress"]
+    assert main(collect) == 0
+    assert _train(path, tmp_path, "car") == 0
+    assert f"(every part: {car} declares no default parts)" in capsys.readouterr().out
+
+
+# -- robomimic's gym convention: one part named flat --------------------------------------------
+
+
+@pytest.mark.parametrize("part", ["flat", "observation"])
+def test_a_flat_file_trains_and_evaluates_in_its_env_without_flags(tmp_path, capsys, part):
+    # A robomimic EnvGym file (obs/flat) or one of our older adapter files (obs/observation).
+    import numpy as np
+
+    from recordings import Provenance, RecordingFile
+    from studio.envs import make_env
+
+    env = make_env("Reacher-v5")
+    dim = env.observation_space.shape[0]
+    env.close()
+    path = tmp_path / f"{part}.h5"
+    rf = RecordingFile(path)
+    try:
+        rf.set_env({"env_name": "Reacher-v5", "type": 4, "env_kwargs": {}}, "<mujoco/>")
+        rng = np.random.default_rng(0)
+        for _ in range(2):
+            writer = rf.begin_episode(source="scripted", device="test")
+            for t in range(5):
+                writer.append(
+                    {part: rng.normal(size=dim)},
+                    rng.uniform(-1, 1, 2),
+                    0.0,
+                    t == 4,
+                    np.zeros(1),
+                    provenance=Provenance.SCRIPTED,
+                )
+            writer.finish(success=False)
+    finally:
+        rf.close()
+    assert _train(path, tmp_path, "run") == 0
+    assert f"Observation parts: {part} (every part: Reacher-v5 declares" in capsys.readouterr().out
+    checkpoint = str(tmp_path / "run" / "checkpoint.pt")
+    assert main(["eval", checkpoint, "--episodes", "2", "--max-steps", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["env"] == "Reacher-v5" and out["policy"]["mean_length"] == 3
+
+
+# -- eval's seeds and the training file's ---------------------------------------------------
+
+
+def test_eval_seeds_default_past_collects_and_overlap_is_reported(arm_demos, tmp_path, capsys):
+    import shutil
+
+    import recordings
+
+    with recordings.Dataset(arm_demos) as ds:
+        demo_seeds = sorted(ds.info(n).seed for n in ds.demos)
+    assert demo_seeds == [0, 1, 2]  # collect's default
+    data = tmp_path / "arm.h5"
+    shutil.copy(arm_demos, data)
+    assert _train(data, tmp_path, "run") == 0
+    capsys.readouterr()
+    checkpoint = str(tmp_path / "run" / "checkpoint.pt")
+    base = ["eval", checkpoint, "--episodes", "3", "--max-steps", "2"]
+
+    assert main([*base, "--json"]) == 0  # default seeds: 1000-1002
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert [r["seed"] for r in result["policy"]["records"]] == [1000, 1001, 1002]
+    assert result["training_seeds"]["overlap"] == [] and "seeds" not in err
+    assert result["training_seeds"]["demos_with_seed"] == 3
+
+    assert main([*base, "--seed", "1", "--json"]) == 0  # seeds 1-3: 1 and 2 are demo seeds
+    out, err = capsys.readouterr()
+    assert json.loads(out)["training_seeds"]["overlap"] == [1, 2]
+    assert "2 of the 3 episode seeds (1-2) are reset seeds of demos" in err
+
+    assert main([*base, "--seed", "0"]) == 0
+    out, err = capsys.readouterr()
+    assert "seeds 0-2:" in out and "3 of the 3 episode seeds (0-2)" in err
+
+    data.unlink()  # the training file is gone: nothing to compare with, and nothing said
+    assert main([*base, "--seed", "0", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["training_seeds"] is None and err == ""
+
+
+# -- the run folder is checked before the data is read --------------------------------------
+
+
+def test_unusable_runs_dir_is_refused_before_loading(arm_demos, tmp_path, capsys, monkeypatch):
+    import recordings
+
+    opened = []
+    monkeypatch.setattr(recordings, "Dataset", lambda *a, **k: opened.append(a) or 1 / 0)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert _train(arm_demos, blocker / "runs", "run") == 2
+    err = capsys.readouterr().err
+    assert f"cannot create or write the run folder {blocker / 'runs' / 'run'}" in err
+    assert "Traceback" not in err
+
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "taken").write_text("x")
+    assert _train(arm_demos, tmp_path / "runs", "taken") == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+
+    import studio.commands.train as train_cmd
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(train_cmd.tempfile, "TemporaryFile", read_only)
+    assert _train(arm_demos, tmp_path / "ro", "run") == 2
+    err = capsys.readouterr().err
+    assert f"run folder {tmp_path / 'ro' / 'run'}: Permission denied" in err
+    assert not (tmp_path / "ro").exists()  # what it created to probe is gone again
+    assert opened == []  # the data was never read
+
+
+def test_a_failed_load_leaves_no_empty_run_folder(arm_demos, tmp_path, capsys):
+    assert _train(arm_demos, tmp_path / "runs", "bad", "--obs-keys", "nope") == 2
+    assert "nope" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+# -- numbers that make no sense are refused -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--max-steps", "0"),
+        ("--max-steps", "-1"),
+        ("--num-envs", "-4"),
+        ("--num-envs", "0"),
+        ("--episodes", "0"),
+    ],
+)
+def test_eval_refuses_non_positive_counts(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as exited:
+        main(["eval", str(tmp_path / "ck.pt"), option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}: must be at least 1, got {value}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--threads", "-2"), ("--threads", "0"), ("--steps", "0"), ("--steps", "-5")],
+)
+def test_train_refuses_non_positive_counts(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "--data", str(tmp_path / "x.h5"), option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}: must be at least 1, got {value}" in capsys.readouterr().err

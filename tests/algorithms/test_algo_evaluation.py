@@ -152,5 +152,19 @@ def test_policy_reads_flat_parts_under_either_name():
     data = algorithms.DemoData.from_arrays(x, x[:, :1], obs_keys=["observation"])
     policy = algorithms.Trainer(small_config("bc", steps=2), data, rng=0).policy()
     np.testing.assert_array_equal(policy.obs_from_parts({"flat": x[0]}), x[0])
-    with pytest.raises(ValueError, match=r"no observation part\(s\) \['observation'\]"):
+    with pytest.raises(ValueError, match=r"missing observation part\(s\) \['observation'\]"):
         policy.obs_from_parts({"pos": x[0]})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_steps": 0}, "max_steps must be >= 1"),
+        ({"max_steps": -1}, "max_steps must be >= 1"),
+        ({"num_envs": -4}, "num_envs must be >= 1"),
+        ({"num_envs": 0}, "num_envs must be >= 1"),
+    ],
+)
+def test_nonsense_counts_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        algorithms.evaluate(Homing(), lambda s: PointEnv(), 2, seed=0, **kwargs)

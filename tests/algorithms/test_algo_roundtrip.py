@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
-from algo_helpers import linear_demos, run_all, small_config, write_recordings
+from algo_helpers import linear_demos, open_fds_on, run_all, small_config, write_recordings
 
 import algorithms
 
@@ -109,6 +111,7 @@ def test_obs_from_named_parts(tiny_file):
         policy.obs_from_parts({"pos": obs[:2]})
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 def test_a_file_opened_from_a_path_is_closed(tiny_file, monkeypatch):
     import recordings
 
@@ -122,8 +125,10 @@ def test_a_file_opened_from_a_path_is_closed(tiny_file, monkeypatch):
     monkeypatch.setattr(recordings.Dataset, "__init__", spy)
     data = algorithms.as_demo_data(tiny_file, obs_keys=["rest"])
     assert data.obs.shape == (48, 1) and data.val_demos == ["demo_3"]
-    assert len(opened) == 1 and opened[0]._handle._fh.closed
+    assert len(opened) == 1 and open_fds_on(tiny_file) == 0  # closed, not left to the GC
 
     with recordings.Dataset(tiny_file) as ds:  # the caller's Dataset stays open
         algorithms.as_demo_data(ds)
-        assert not ds._handle._fh.closed
+        assert open_fds_on(tiny_file) == 1
+        ds.demos  # noqa: B018  (still usable)
+    assert open_fds_on(tiny_file) == 0

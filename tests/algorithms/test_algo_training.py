@@ -276,3 +276,31 @@ def test_init_parameters_keeps_each_layers_own_init_and_the_global_rng():
         assert torch.equal(p, q), name  # the generator alone decides
         if "norm" not in name:
             assert not torch.equal(p, r), name
+
+
+def test_negative_thread_count_is_refused(tiny_data):
+    with pytest.raises(ValueError, match="num_threads must be >= 0"):
+        algorithms.Trainer(small_config("bc"), tiny_data, device="cpu", rng=0, num_threads=-2)
+
+
+class _Transitions:
+    """What Dataset.transitions returns, here with demo_1 of 0 steps between two real demos."""
+
+    def __init__(self, lengths: list[int]) -> None:
+        n = sum(lengths)
+        self.obs = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
+        self.actions = np.ones((n, 1), np.float32)
+        self.episode_index = np.repeat(np.arange(len(lengths)), lengths)
+        self.step_index = np.concatenate([np.arange(k) for k in lengths])
+        self.demo_names = [f"demo_{i}" for i in range(len(lengths))]
+        self.obs_keys = ["x"]
+        self.obs_slices = {"x": slice(0, 2)}
+
+
+def test_zero_step_demos_never_crash_training():
+    data = algorithms.as_demo_data(_Transitions([5, 0, 4]))
+    trainer = algorithms.Trainer(small_config("bc", val_fraction=0.0), data, device="cpu", rng=0)
+    assert trainer.train_demos == ["demo_0", "demo_2"]  # the empty demo has nothing to train on
+    run_all(trainer)
+    with pytest.raises(ValueError, match="no transitions to train on"):
+        algorithms.as_demo_data(_Transitions([0, 0]))
