@@ -423,3 +423,107 @@ def test_train_refuses_non_positive_counts(tmp_path, capsys, option, value):
         main(["train", "--data", str(tmp_path / "x.h5"), option, value])
     assert exited.value.code == 2
     assert f"argument {option}: must be at least 1, got {value}" in capsys.readouterr().err
+
+
+# -- damaged files: a message naming file, demo and field, exit 2, never a traceback ---------
+
+
+def _damaged_copy(src, dst, damage):
+    import shutil
+
+    import h5py
+
+    shutil.copy(src, dst)
+    with h5py.File(dst, "r+") as f:
+        damage(f)
+    return dst
+
+
+def _empty_demo_2(f):
+    g = f["data/demo_2"]
+    for name in list(g):
+        if isinstance(g[name], type(g)):  # obs/, next_obs/
+            for key in list(g[name]):
+                empty = g[name][key][()][:0]
+                del g[name][key]
+                g[name].create_dataset(key, data=empty)
+        else:
+            empty = g[name][()][:0]
+            del g[name]
+            g.create_dataset(name, data=empty)
+    g.attrs["num_samples"] = 0
+
+
+def _lots(f):
+    f["data/demo_1"].attrs["num_samples"] = "lots"
+
+
+def _dataset_not_group(f):
+    import numpy as np
+
+    f["data"].create_dataset("demo_7", data=np.zeros(3))
+
+
+@pytest.mark.parametrize(
+    ("damage", "where"),
+    [
+        (_empty_demo_2, "demo_2/actions: no steps"),
+        (_lots, "demo_1/num_samples: not a whole number: 'lots'"),
+        (_dataset_not_group, "demo_7: is an HDF5 dataset, not a demo group"),
+    ],
+)
+def test_damaged_files_give_a_message_and_lenient_skips_the_demo(tmp_path, capsys, damage, where):
+    from algo_helpers import linear_demos, write_recordings
+
+    clean = write_recordings(tmp_path / "clean.h5", linear_demos(n_demos=4, steps=12))
+    path = _damaged_copy(clean, tmp_path / "damaged.h5", damage)
+    assert _train(path, tmp_path / "runs", "strict") == 2
+    err = capsys.readouterr().err
+    assert f"train: {path}: {where}" in err and "--lenient" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+
+    assert _train(path, tmp_path / "runs", "lenient", "--lenient") == 0
+    assert f"{path}: {where}" in capsys.readouterr().err
+    config = json.loads((tmp_path / "runs" / "lenient" / "config.json").read_text())
+    assert len(config["skipped"]) == 1 and where in config["skipped"][0]
+    damaged_demo = where.split("/")[0].split(":")[0]
+    assert damaged_demo not in config["train_demos"] + config["val_demos"]
+
+
+def test_unreadable_file_gives_a_message(arm_demos, tmp_path, capsys, monkeypatch):
+    import recordings
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(recordings, "Dataset", denied)
+    assert _train(arm_demos, tmp_path, "run") == 2
+    assert f"train: [Errno 13] Permission denied: '{arm_demos}'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root reads files without permission")
+def test_unreadable_file_as_a_user(arm_demos, tmp_path, capsys):
+    import shutil
+
+    path = tmp_path / "locked.h5"
+    shutil.copy(arm_demos, path)
+    path.chmod(0)
+    assert _train(path, tmp_path, "run") == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "Traceback" not in err
+
+
+def test_an_unexpected_reader_error_is_a_message_not_a_traceback(
+    arm_demos, tmp_path, capsys, monkeypatch
+):
+    import algorithms
+
+    def broken(*args, **kwargs):
+        raise AttributeError("'Dataset' object has no attribute 'items'")
+
+    monkeypatch.setattr(algorithms, "as_demo_data", broken)
+    assert _train(arm_demos, tmp_path / "runs", "run") == 2
+    err = capsys.readouterr().err
+    assert f"train: {arm_demos}: cannot read the recordings (AttributeError: " in err
+    assert f"imitation-studio inspect {arm_demos}" in err
+    assert not (tmp_path / "runs").exists()
