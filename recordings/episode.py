@@ -233,7 +233,12 @@ class EpisodeWriter:
                 return
             self._handoff_locked()
         with self._io_lock:
-            self._write_queued()
+            try:
+                self._write_queued()
+            except RecordingError as exc:
+                with self._lock:
+                    self._error = exc  # `error` reports it whichever thread met it
+                raise
 
     def _watch(self) -> None:
         # Writes handed-off blocks, flushes during pauses between appends, and fsyncs: all off

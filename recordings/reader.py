@@ -31,6 +31,7 @@ from .schema import (
     ValidationError,
     demo_info_from_attrs,
     natural_key,
+    parse_count,
     to_python,
 )
 from .validate import check_structure, check_values
@@ -229,8 +230,13 @@ class Dataset:
             raise KeyError(f"{self.path}: demo {name!r} {why}")
         try:
             g = self._f["data"][name]
-            errs = [] if not check or name in self._checked else self._check(name, g)
-        except (OSError, KeyError, RuntimeError) as exc:  # damaged metadata inside the file
+            if not isinstance(g, h5py.Group):
+                kind = "an HDF5 dataset" if isinstance(g, h5py.Dataset) else type(g).__name__
+                errs = [ValidationError(self.path, name, None, f"is {kind}, not a demo group")]
+            else:
+                errs = [] if not check or name in self._checked else self._check(name, g)
+        except (OSError, KeyError, RuntimeError, ValueError, TypeError) as exc:
+            # Damaged metadata inside the file, or attributes of the wrong type.
             errs = [ValidationError(self.path, name, None, f"unreadable ({exc})")]
         if errs:
             self._fail(name, errs)
@@ -263,7 +269,11 @@ class Dataset:
         """Attributes of a demo (no array data is read, and the layout is not checked)."""
         g = self._group(name, check=False)
         if "num_samples" in g.attrs:
-            n = int(to_python(g.attrs["num_samples"]))
+            n = parse_count(g.attrs["num_samples"])
+            if n is None:
+                value = to_python(g.attrs["num_samples"])
+                problem = f"not a whole number: {value!r}"
+                self._fail(name, [ValidationError(self.path, name, "num_samples", problem)])
         elif isinstance(g.get("actions"), h5py.Dataset):
             n = g["actions"].shape[0]
         else:
@@ -288,6 +298,13 @@ class Dataset:
 
     @property
     @_reads
+    def mask_names(self) -> list[str]:
+        """Names of the masks (filter keys), without reading them."""
+        group = self._f.get("mask")
+        return sorted(group) if isinstance(group, h5py.Group) else []
+
+    @property
+    @_reads
     def masks(self) -> dict[str, list[str]]:
         """Every mask (filter key) with its demo names."""
         group = self._f.get("mask")
@@ -301,7 +318,10 @@ class Dataset:
         group = self._f.get("mask")
         if not isinstance(group, h5py.Group) or name not in group:
             raise KeyError(f"{self.path}: no mask {name!r}; masks are {sorted(group or [])}")
-        return [str(to_python(v)) for v in np.atleast_1d(group[name][()])]
+        ds = group[name]
+        if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "SOU" or ds.ndim > 1:
+            raise ValidationError(self.path, None, f"mask/{name}", "is not a list of demo names")
+        return [str(to_python(v)) for v in np.atleast_1d(ds[()])]
 
     @property
     @_reads
@@ -568,7 +588,8 @@ class Dataset:
 
     @_reads
     def check(self) -> list[str]:
-        """Validate every demo fully: layout, and every value (reads all data: slow on big files).
+        """Validate every demo fully: layout, and every value (reads all data: slow on big
+        files), and every mask (``check_masks``).
 
         Returns:
             New problems found (also appended to ``problems``); in strict mode the first raises.
@@ -576,7 +597,37 @@ class Dataset:
         before = len(self.problems)
         for name in list(self.demos):
             self._load_checked(name)
+        errs = self.check_masks()
+        if errs and not self.lenient:
+            raise errs[0]
+        self.problems.extend(str(e) for e in errs if str(e) not in self.problems)
         return self.problems[before:]
+
+    @_reads
+    def check_masks(self) -> list[ValidationError]:
+        """Masks that name demos the file does not hold, or that cannot be read (metadata only).
+
+        Returns:
+            One ValidationError per problem, its field ``mask/<name>``; nothing is raised or
+            added to ``problems`` (``check()`` does that).
+        """
+        group = self._f.get("mask")
+        if group is None:
+            return []
+        if not isinstance(group, h5py.Group):
+            return [ValidationError(self.path, None, "mask", "is not a group of masks")]
+        errs = []
+        for mask in group:
+            try:
+                names = self.mask(mask)
+            except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+                errs.append(ValidationError(self.path, None, f"mask/{mask}", f"unreadable ({exc})"))
+                continue
+            for name in names:
+                if name not in self._names:
+                    problem = f"names demo {name!r}, which is not in the file"
+                    errs.append(ValidationError(self.path, None, f"mask/{mask}", problem))
+        return errs
 
     # -- lifetime -------------------------------------------------------------------------------
 

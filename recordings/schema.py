@@ -213,6 +213,21 @@ def parse_tags(value: Any) -> list[str]:
     return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
 
 
+def parse_count(value: Any) -> int | None:
+    """An attribute that should hold a count (``num_samples``) as an int; None if it is not a
+    non-negative whole number (e.g. the string "lots")."""
+    value = to_python(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
 def demo_info_from_attrs(name: str, attrs: Any, num_samples: int) -> DemoInfo:
     """Build a DemoInfo from a demo group's attributes (our own or robomimic's)."""
     # model_file (the MJCF, tens of KB) is not part of DemoInfo: skip reading it.
@@ -222,7 +237,7 @@ def demo_info_from_attrs(name: str, attrs: Any, num_samples: int) -> DemoInfo:
     extra = {k: v for k, v in a.items() if k not in STANDARD_DEMO_ATTRS}
     return DemoInfo(
         name=name,
-        num_samples=int(a.get("num_samples", num_samples)),
+        num_samples=parse_count(a.get("num_samples", num_samples)) or num_samples,
         # Files from other tools (robomimic's) do not say who drove: say so, do not guess.
         source=str(a.get("source") or UNKNOWN_SOURCE),
         device=str(a.get("device", "")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from .schema import RECORDED_PROVENANCES, ValidationError, to_python
+from .schema import RECORDED_PROVENANCES, ValidationError, parse_count, to_python
 
 _FLOAT = "f"
 _NUMERIC = "biuf"
@@ -40,8 +40,16 @@ def check_structure(
         err("actions", f"expected a 2-D float array, found {a_dtype} {a_shape}")
         return errs
     n = a_shape[0]
-    if "num_samples" in g.attrs and int(to_python(g.attrs["num_samples"])) != n:
-        err("num_samples", f"attribute says {to_python(g.attrs['num_samples'])}, actions has {n}")
+    if n == 0:
+        # robomimic's loaders index the last step of every demo; an empty one cannot train.
+        err("actions", "no steps (an empty demo)")
+        return errs
+    if "num_samples" in g.attrs:
+        stated = parse_count(g.attrs["num_samples"])
+        if stated is None:
+            err("num_samples", f"not a whole number: {to_python(g.attrs['num_samples'])!r}")
+        elif stated != n:
+            err("num_samples", f"attribute says {stated}, actions has {n}")
     required = {"rewards": (_FLOAT, 1), "dones": (_NUMERIC, 1)}
     optional = {"labels": (_FLOAT, 2)}
     # Our demos (they carry a `source`) always have these; demos written by robomimic's tools,
@@ -105,7 +113,9 @@ def check_values(file: str, name: str, arrays: dict[str, np.ndarray]) -> list[Va
             missing = np.isnan(arr).all(axis=1)
             bad = ~(finite | missing)
         else:
-            bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1) if arr.ndim else np.array([])
+            if arr.ndim == 0 or len(arr) == 0:
+                continue  # nothing to check (an empty demo fails check_structure)
+            bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
         if bad.any():
             step = int(np.argmax(bad))
             errs.append(

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 
@@ -23,26 +24,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", "-v", action="store_true", help="list every demo")
 
 
-def summarise(path: str) -> dict[str, Any]:
+def summarise(path: str, on_wait: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Read ``path`` (leniently) and return the summary that ``inspect`` prints.
 
+    The whole summary is read under one shared lock, so it describes one state of the file
+    even while another process records into it (its commits wait meanwhile).
+
+    Args:
+        path: the recordings file.
+        on_wait: called with a message when another process's commit must end first.
+
     Raises:
-        RecordingError: the file cannot be opened at all (not HDF5, truncated, future version).
+        RecordingError: the file cannot be opened at all (not HDF5, truncated, unreadable,
+            future version), or another process kept it locked too long.
     """
     import numpy as np
 
     from recordings import SOURCES, UNKNOWN_SOURCE, Dataset, RecordingFile, ValidationError
 
-    with Dataset(path, lenient=True) as ds:
-        problems = list(ds.problems)
+    with Dataset(path, lenient=True, on_wait=on_wait) as ds, ds.locked():
         lengths, sources, success, demos = [], {}, [], []
         lo = hi = None
         for name in ds.demos:
-            info = ds.info(name)
             try:
+                info = ds.info(name)
                 actions = ds.episode(name).actions  # reads the demo: finds NaN/inf too
-            except ValidationError as exc:
-                problems.append(f"{exc} (skipped)")
+            except ValidationError as exc:  # lenient: ds.problems lists it (skipped)
+                if not any(str(exc) in p for p in ds.problems):
+                    ds.problems.append(f"{exc} (skipped)")
                 continue
             lengths.append(info.num_samples)
             sources[info.source] = sources.get(info.source, 0) + 1
@@ -60,6 +69,13 @@ def summarise(path: str) -> dict[str, Any]:
         states = [list(fields["states"][0]), fields["states"][1]] if "states" in fields else None
         order = {s: i for i, s in enumerate((*SOURCES, UNKNOWN_SOURCE))}
         sources = dict(sorted(sources.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
+        mask_errors = ds.check_masks()  # names of demos the file does not hold, unreadable masks
+        masks = {}
+        for key in ds.mask_names:
+            try:
+                masks[key] = len(ds.mask(key))
+            except ValidationError:
+                continue  # listed by check_masks
         summary = {
             "path": path,
             "size_bytes": os.path.getsize(path),
@@ -79,12 +95,13 @@ def summarise(path: str) -> dict[str, Any]:
             "action_max": None if hi is None else hi.tolist(),
             "obs": obs,
             "states": states,
-            "masks": {k: len(v) for k, v in ds.masks.items()},
-            "problems": problems,
+            "masks": masks,
+            "problems": [*ds.problems, *(str(e) for e in mask_errors)],
             "demo_list": demos,
         }
     try:
-        summary["pending_recovery"] = RecordingFile(path, mode="r").pending_recovery()
+        rf = RecordingFile(path, mode="r", on_wait=on_wait)
+        summary["pending_recovery"] = rf.pending_recovery()
     except Exception:  # a summary extra, never a reason to fail
         summary["pending_recovery"] = 0
     return summary
@@ -126,7 +143,12 @@ def _print(s: dict[str, Any], verbose: bool) -> None:
                 f"  {d['name']:<12} {d['steps']:>6} steps  {d['source']:<9} success={d['success']}"
             )
     if s["pending_recovery"]:
-        print(f"In progress: {s['pending_recovery']} crashed episode(s) await recover()")
+        n = s["pending_recovery"]
+        what = "recording" if n == 1 else "recordings"
+        print(
+            f"Unfinished: {n} {what} cut short by a crash, not yet in the file. The studio "
+            "offers them back when it opens the file (from code: RecordingFile.recover())."
+        )
     if s["problems"]:
         print(f"Problems ({len(s['problems'])}):")
         for p in s["problems"]:
@@ -135,16 +157,24 @@ def _print(s: dict[str, Any], verbose: bool) -> None:
         print("Validation: no problems")
 
 
+def _say(message: str) -> None:
+    print(f"inspect: {message}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the summary; returns the exit status."""
     from recordings import RecordingError
 
     try:
-        summary = summarise(args.path)
-    except RecordingError as exc:
+        summary = summarise(args.path, on_wait=_say)
+    except Exception as exc:  # --json promises JSON, whatever went wrong
+        if isinstance(exc, RecordingError):
+            error = str(exc)
+        else:  # a damaged file in a way nobody foresaw: still a message, not a traceback
+            error = f"{args.path}: cannot be read ({type(exc).__name__}: {exc})"
         if args.json:
-            print(json.dumps({"path": args.path, "error": str(exc)}))
-        print(f"inspect: {exc}", file=sys.stderr)
+            print(json.dumps({"path": args.path, "error": error}))
+        print(f"inspect: {error}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(summary, indent=2))

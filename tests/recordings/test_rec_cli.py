@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import h5py
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from rec_synth import record, synth_episode
 
-from recordings import Dataset, Provenance, RecordingFile
+from recordings import Dataset, Provenance, RecordingFile, ValidationError
 from studio.cli import main
 
 
@@ -170,3 +171,151 @@ def test_inspect_says_unknown_for_demos_that_do_not_say_who_drove(tmp_path: Path
     assert "Sources: unknown 3" in out and "human" not in out
     assert main(["inspect", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sources"] == {"unknown": 3}
+
+
+def _empty_demo(g: h5py.Group) -> None:
+    for key in list(g):
+        if isinstance(g[key], h5py.Group):
+            for sub in list(g[key]):
+                arr = g[key][sub][()][:0]
+                del g[key][sub]
+                g[key].create_dataset(sub, data=arr)
+        else:
+            arr = g[key][()][:0]
+            del g[key]
+            g.create_dataset(key, data=arr)
+    g.attrs["num_samples"] = 0
+
+
+MALFORMED = {
+    "zero steps": (lambda f: _empty_demo(f["data/demo_1"]), "demo_1/actions: no steps"),
+    "num_samples lots": (
+        lambda f: f["data/demo_1"].attrs.__setitem__("num_samples", "lots"),
+        "demo_1/num_samples: not a whole number: 'lots'",
+    ),
+    "demo is a dataset": (
+        lambda f: f["data"].create_dataset("demo_7", data=np.zeros(3)),
+        "demo_7: is an HDF5 dataset, not a demo group",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_inspect_lists_malformed_demos_instead_of_a_traceback(
+    tmp_path: Path, capsys, case: str
+) -> None:
+    """Issue 8, failure 3: each names the file, the demo and the field; the rest is read."""
+    path = tmp_path / "d.h5"
+    _file(path)
+    damage, message = MALFORMED[case]
+    with h5py.File(path, "a") as f:
+        damage(f)
+    bad = "demo_7" if "demo_7" in message else "demo_1"
+    good = 3 if bad == "demo_7" else 2
+    assert main(["inspect", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}: {message}" in out and f"Demos: {good}" in out
+    assert main(["inspect", str(path), "--json"]) == 1
+    s = json.loads(capsys.readouterr().out)
+    assert s["demos"] == good and any(f"{path}: {message}" in p for p in s["problems"])
+    # The reader training uses: lenient skips the demo and says why; strict raises it.
+    with Dataset(path, lenient=True) as ds:
+        ds.check()
+        assert bad not in ds.demos and len(ds.transitions().demo_names) == good
+        assert any(message in p for p in ds.problems)
+    with pytest.raises(ValidationError, match=message), Dataset(path) as ds:
+        ds.check()
+
+
+def test_inspect_reports_a_mask_naming_a_missing_demo(tmp_path: Path, capsys) -> None:
+    """Issue 8, failure 7."""
+    path = tmp_path / "d.h5"
+    _file(path)
+    with h5py.File(path, "a") as f:
+        f.create_dataset("mask/train", data=np.array([b"demo_0", b"demo_9"]))
+    assert main(["inspect", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}: mask/train: names demo 'demo_9', which is not in the file" in out
+    assert "no problems" not in out
+    with Dataset(path) as ds, pytest.raises(ValidationError, match=r"mask/train.*demo_9"):
+        ds.check()
+
+
+def test_inspect_words_a_crashed_recording_for_a_person(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "d.h5"
+    _file(path, 1)
+    w = RecordingFile(path).begin_episode(source="human")
+    record(w, synth_episode(0, 5, length=6))
+    w.flush()
+    w.abandon()  # as after a crash
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Unfinished: 1 recording cut short by a crash, not yet in the file" in out
+    assert "await" not in out and "episode(s)" not in out
+
+
+def _as_nobody(argv: list[str]) -> tuple[int, str, str]:
+    """Run the CLI in a forked child that has dropped root (root reads any file)."""
+    import os
+
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        rc = 99
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            sys.stdout = os.fdopen(out_w, "w")  # pytest's capture replaced the real streams
+            sys.stderr = os.fdopen(err_w, "w")
+            rc = main(argv)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(rc)
+    os.close(out_w)
+    os.close(err_w)
+    with os.fdopen(out_r) as fo, os.fdopen(err_r) as fe:
+        out, err = fo.read(), fe.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out, err
+
+
+def test_inspect_a_file_it_may_not_read(tmp_path: Path, capsys) -> None:
+    """Issue 8, failure 3: without read permission, a message and exit 2; --json prints JSON."""
+    import os
+    import shutil
+    import tempfile
+
+    path = tmp_path / "d.h5"
+    _file(path, 1)
+    if os.geteuid() == 0:
+        # A folder the unprivileged user can enter, holding a file only root may read.
+        folder = Path(tempfile.mkdtemp(prefix="inspect-perm-"))
+        try:
+            os.chmod(folder, 0o755)
+            secret = folder / "d.h5"
+            shutil.copy(path, secret)
+            os.chmod(secret, 0o600)
+            rc, _, err = _as_nobody(["inspect", str(secret)])
+            rc_json, out_json, _ = _as_nobody(["inspect", str(secret), "--json"])
+        finally:
+            shutil.rmtree(folder)
+    else:
+        secret = path
+        os.chmod(secret, 0o000)
+        try:
+            if os.access(secret, os.R_OK):
+                pytest.skip("this user can read files without read permission")
+            rc = main(["inspect", str(secret)])
+            err = capsys.readouterr().err
+            rc_json = main(["inspect", str(secret), "--json"])
+            out_json = capsys.readouterr().out
+        finally:
+            os.chmod(secret, 0o644)
+    assert rc == 2 and rc_json == 2, (rc, rc_json, err)
+    assert "Traceback" not in err and f"{secret}: cannot read it: permission denied" in err
+    assert json.loads(out_json) == {
+        "path": str(secret),
+        "error": f"{secret}: cannot read it: permission denied",
+    }
