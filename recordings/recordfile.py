@@ -418,7 +418,9 @@ class RecordingFile:
 
         Returns:
             Names of the demos recovered. They keep their source and get ``recovered=True``;
-            ``success`` is only set if the episode had reached ``finish()``.
+            ``success`` is only set if the episode had reached ``finish()``; their last step
+            is done. An episode of another scene than the file's (its commit was refused) is
+            left where it is.
         """
         if self.mode == "r":
             raise RecordingError(f"{self.path}: opened read-only; cannot recover")
