@@ -120,7 +120,9 @@ class DatasetPanel(QWidget):
                 row.name,
                 str(row.num_samples),
                 ok,
-                row.source + (f" · {row.device}" if row.device else ""),
+                # The device kind only ("gamepad"): a pad's full name would push the tags
+                # out of the panel; it is in the tooltip.
+                row.source + (f" · {row.device.split(':')[0]}" if row.device else ""),
                 row.created,
                 ", ".join(row.tags),
             )
@@ -132,6 +134,8 @@ class DatasetPanel(QWidget):
                     item.setForeground(QColor("#3cb371" if row.success else "#e0603c"))
                 if c == 0:
                     item.setToolTip(row.name + (f"\n{row.notes}" if row.notes else ""))
+                elif c == 3 and row.device:
+                    item.setToolTip(row.device)
                 elif row.notes:
                     item.setToolTip(row.notes)
                 self._table.setItem(r, c, item)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.app.clock import SPEEDS, nearest_speed_index
+from studio.app.commands import COMMANDS, CommandBindings, is_shortcut
 from studio.app.modes import Mode
 from widgets.status import BindingsTable
 
@@ -29,6 +30,34 @@ MOUSE_ROWS = [
     ("right drag", "pan"),
     ("wheel", "zoom"),
 ]
+
+
+_ICON_TEXT = {"reset": "⟲ Reset", "record": "● Record", "pause": "Pause", "live": "Back to live"}
+
+
+def make_actions(
+    commands: CommandBindings, parent: QObject, run: Callable[[str], object]
+) -> dict[str, QAction]:
+    """One QAction per command: menus and toolbar show the same thing, greyed by mode.
+
+    Plain keys are shown beside the title (the keyboard filter handles them, whatever has
+    focus); keys with a modifier are the action's shortcuts.
+    """
+    actions = {}
+    for c in COMMANDS:
+        keys = commands.keys.get(c.id, ())
+        plain = " / ".join(k for k in keys if not is_shortcut(k))
+        action = QAction(c.title + (f"\t{plain}" if plain else ""), parent)
+        shortcuts = [QKeySequence(k) for k in keys if is_shortcut(k)]
+        if shortcuts:
+            action.setShortcuts(shortcuts)
+        title = c.title.replace("&", "")
+        action.setIconText(_ICON_TEXT.get(c.id, title))
+        action.setToolTip(f"{title} ({plain})" if plain else title)
+        action.setCheckable(c.id == "pause")
+        action.triggered.connect(lambda _checked=False, cid=c.id: run(cid))
+        actions[c.id] = action
+    return actions
 
 
 def scene_title(env_id: str) -> str:

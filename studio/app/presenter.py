@@ -37,6 +37,31 @@ class Presenter:
         self._banner_timer.setSingleShot(True)
         self._banner_timer.timeout.connect(self._clear_banner)
 
+    def connect(self) -> None:
+        """Follow the parts' signals."""
+        w = self.w
+        c, s = w.controller, w.session
+        w.modes.mode_changed.connect(self.mode_changed)
+        w.recovery_bar.kept.connect(self.recovered_kept)
+        w.recovery_bar.discarded.connect(self.recovered_discarded)
+        c.message.connect(lambda text: w.statusBar().showMessage(text, 5000))
+        c.refused.connect(self.refused)
+        c.episode_ended.connect(self.episode_ended)
+        c.episode_decided.connect(self.episode_decided)
+        c.episode_result.connect(self.episode_result)
+        c.speed_changed.connect(self.speed_changed)
+        c.paused_changed.connect(lambda _p: self.mode_changed(w.modes.mode))
+        c.playback_loaded.connect(self.playback_loaded)
+        w.inputs.device_changed.connect(self.update_status)
+        w.inputs.problem.connect(lambda text: w.statusBar().showMessage(text, 5000))
+        s.demos_changed.connect(self.demos_changed)
+        s.file_changed.connect(self.file_changed)
+        s.recovered_found.connect(self.recovered_found)
+        w.playback.frame_changed.connect(self.playback_frame)
+        w.playback.playing_changed.connect(w.timeline.set_playing)
+        w.frames.before_show = self.before_frame
+        w.frames.frame_shown.connect(w.frame_rendered)
+
     # ----------------------------------------------------------------------------- mode
     def mode_changed(self, mode: Mode, _old: Mode | None = None) -> None:
         """Enable what the mode offers; show the mode's widgets and overlay."""

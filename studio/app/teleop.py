@@ -80,6 +80,18 @@ class KeyBindings:
             ]
         return cls(axes=axes)
 
+    @classmethod
+    def saved_or_default(cls, saved: dict[str, Any] | None, labels: list[str]) -> KeyBindings:
+        """Saved bindings when they fit the scene's action labels, else the defaults."""
+        if saved:
+            try:
+                keys = cls.from_dict(saved)
+                if [a.label for a in keys.axes] == list(labels):
+                    return keys
+            except (KeyError, TypeError, ValueError):
+                pass  # stale or corrupt: defaults
+        return cls.default_for(labels)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form for QSettings."""
         return {

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QVBoxLayout,
@@ -27,12 +26,19 @@ from PySide6.QtWidgets import (
 )
 
 from studio.app.clock import clamp_speed
-from studio.app.commands import COMMANDS, CommandBindings, is_shortcut
+from studio.app.commands import COMMANDS, CommandBindings
 from studio.app.controller import StudioController
+from studio.app.files import FileDialogs
 from studio.app.frames import FrameScheduler
 from studio.app.input import InputMux
 from studio.app.modes import Mode, ModeMachine
-from studio.app.panels import ControlsPanel, SceneToolBar, StudioStatusBar, scene_title
+from studio.app.panels import (
+    ControlsPanel,
+    SceneToolBar,
+    StudioStatusBar,
+    make_actions,
+    scene_title,
+)
 from studio.app.playback import PlaybackController
 from studio.app.presenter import Presenter
 from studio.app.recorder import Recorder
@@ -45,8 +51,6 @@ from widgets.dataset_panel import DatasetPanel
 from widgets.status import EpisodeEndBar
 from widgets.timeline import Timeline
 from widgets.viewport import Viewport
-
-_ICON_TEXT = {"reset": "⟲ Reset", "record": "● Record", "pause": "Pause", "live": "Back to live"}
 
 
 class MainWindow(QMainWindow):
@@ -122,7 +126,7 @@ class MainWindow(QMainWindow):
             col.addWidget(w, stretch)
         col.addWidget(self.timeline)
         self.setCentralWidget(central)
-        self.actions_by_id = self._make_actions()
+        self.actions_by_id = make_actions(self.commands, self, lambda cid: self.controller.run(cid))
         self.toolbar = SceneToolBar(SCENES, self.actions_by_id)
         self.addToolBar(self.toolbar)
         self.dataset_panel = DatasetPanel()
@@ -153,10 +157,11 @@ class MainWindow(QMainWindow):
             self.recorder, self.modes, lambda: self.scene.env_id, self._switch_scene, self
         )
         self.presenter = Presenter(self)
-        self.controller.ask_for_file = self._ask_for_file
+        self.files = FileDialogs(self)
+        self.controller.ask_for_file = self.files.ask_for_new
         for cid, handler in (
-            ("new_file", self._on_new_file),
-            ("open_file", self._on_open_file),
+            ("new_file", self.files.on_new),
+            ("open_file", self.files.on_open),
             ("quit", self.close),
             ("help", self.presenter.toggle_hints),
         ):
@@ -215,32 +220,7 @@ class MainWindow(QMainWindow):
 
     def _keys_for(self, env_id: str) -> KeyBindings:
         labels = list(self.scene.env.action_labels)
-        saved = self.settings.bindings(env_id)
-        if saved:
-            try:
-                keys = KeyBindings.from_dict(saved)
-                if [a.label for a in keys.axes] == labels:
-                    return keys
-            except (KeyError, TypeError, ValueError):
-                pass  # stale or corrupt: defaults
-        return KeyBindings.default_for(labels)
-
-    def _make_actions(self) -> dict[str, QAction]:
-        """One QAction per command: menus and toolbar show the same thing, greyed by mode."""
-        actions = {}
-        for c in COMMANDS:
-            keys = self.commands.keys.get(c.id, ())
-            plain = " / ".join(k for k in keys if not is_shortcut(k))
-            action = QAction(c.title + (f"\t{plain}" if plain else ""), self)
-            shortcuts = [QKeySequence(k) for k in keys if is_shortcut(k)]
-            if shortcuts:
-                action.setShortcuts(shortcuts)
-            action.setIconText(_ICON_TEXT.get(c.id, c.title.replace("&", "")))
-            action.setToolTip(f"{c.title.replace('&', '')} ({plain})" if plain else c.title)
-            action.setCheckable(c.id == "pause")
-            action.triggered.connect(lambda _checked=False, cid=c.id: self.controller.run(cid))
-            actions[c.id] = action
-        return actions
+        return KeyBindings.saved_or_default(self.settings.bindings(env_id), labels)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -267,52 +247,29 @@ class MainWindow(QMainWindow):
         help_menu.addAction("&About").triggered.connect(self._on_about)
 
     def _connect(self) -> None:
-        p, c = self.presenter, self.controller
-        self.modes.mode_changed.connect(p.mode_changed)
+        """Widgets' requests to the parts (the presenter subscribes to the parts itself)."""
+        c, s, pb = self.controller, self.session, self.playback
         self.toolbar.scene_chosen.connect(self.set_scene)
         self.toolbar.speed_chosen.connect(self.set_speed)
         vp = self.viewport
         vp.orbit_dragged.connect(lambda dx, dy: self.scene.orbit(dx, dy, vp.height()))
         vp.pan_dragged.connect(lambda dx, dy: self.scene.pan(dx, dy, vp.height()))
-        vp.zoomed.connect(lambda s: self.scene.zoom(s))
+        vp.zoomed.connect(lambda steps: self.scene.zoom(steps))
         vp.resized.connect(lambda _w, _h: self.frames.invalidate())
         self.end_bar.kept.connect(lambda: c.run("keep"))
         self.end_bar.discarded.connect(lambda: c.run("discard"))
-        self.recovery_bar.kept.connect(p.recovered_kept)
-        self.recovery_bar.discarded.connect(p.recovered_discarded)
-        c.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        c.refused.connect(p.refused)
         c.warning.connect(self._warn)
-        c.episode_ended.connect(p.episode_ended)
-        c.episode_decided.connect(p.episode_decided)
-        c.episode_result.connect(p.episode_result)
-        c.speed_changed.connect(p.speed_changed)
-        c.paused_changed.connect(lambda _p: p.mode_changed(self.modes.mode, self.modes.mode))
-        c.playback_loaded.connect(p.playback_loaded)
-        self.inputs.device_changed.connect(p.update_status)
-        self.inputs.problem.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        s = self.session
-        s.demos_changed.connect(p.demos_changed)
-        s.file_changed.connect(p.file_changed)
-        s.recovered_found.connect(p.recovered_found)
         s.warning.connect(self._warn)
         dp = self.dataset_panel
         dp.demo_activated.connect(self.play_demo)
-        dp.rename_requested.connect(
-            lambda old, new: s.guarded(lambda: self.recorder.rename(old, new))
-        )
+        dp.rename_requested.connect(lambda a, b: s.guarded(lambda: self.recorder.rename(a, b)))
         dp.tags_edited.connect(lambda n, t: s.guarded(lambda: self.recorder.set_tags(n, list(t))))
         dp.delete_requested.connect(self._on_delete_requested)
         tl = self.timeline
-        tl.frame_selected.connect(self.playback.seek)
-        tl.play_toggled.connect(
-            lambda playing: self.playback.play() if playing else self.playback.pause()
-        )
-        tl.step_clicked.connect(self.playback.step)
-        self.playback.frame_changed.connect(p.playback_frame)
-        self.playback.playing_changed.connect(tl.set_playing)
-        self.frames.before_show = p.before_frame
-        self.frames.frame_shown.connect(self.frame_rendered)
+        tl.frame_selected.connect(pb.seek)
+        tl.play_toggled.connect(lambda playing: pb.play() if playing else pb.pause())
+        tl.step_clicked.connect(pb.step)
+        self.presenter.connect()
 
     # ============================================================================= public API
     @property
@@ -374,41 +331,11 @@ class MainWindow(QMainWindow):
 
     def open_recordings(self, path: str | Path) -> bool:
         """Open or create a recordings file (and switch to its scene); False when it failed."""
-        busy = self.session.busy_reason()
-        if busy:
-            self.presenter.refused(busy)
-            return False
-        self.leave_playback()
-        if not self.session.open(path):
-            return False
-        self.settings.last_file = str(Path(path).resolve())  # only once it opened for real
-        return True
+        return self.files.open(path)
 
     def new_recordings(self, path: str | Path, *, confirmed: bool = False) -> bool:
-        """Replace ``path`` by an empty recordings file and open it.
-
-        Replacing the open file when it holds demos asks once more unless ``confirmed``.
-        """
-        busy = self.session.busy_reason()
-        if busy:
-            self.presenter.refused(busy)
-            return False
-        self.leave_playback()
-
-        def confirm(question: str) -> bool:
-            answer = QMessageBox.question(
-                self,
-                "New recordings file",
-                question,
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            return confirmed or answer == QMessageBox.StandardButton.Yes
-
-        if not self.session.new(path, confirm=(lambda _q: True) if confirmed else confirm):
-            return False
-        self.settings.last_file = str(Path(path).resolve())
-        return True
+        """Replace ``path`` by an empty recordings file and open it (asks unless ``confirmed``)."""
+        return self.files.new(path, confirmed=confirmed)
 
     def play_demo(self, name: str) -> bool:
         """Show the demo ``name`` in playback (switching to its scene if needed)."""
@@ -446,25 +373,6 @@ class MainWindow(QMainWindow):
         box.finished.connect(lambda _r: setattr(self, "_warning_box", None))
         self._warning_box = box
         box.open()
-
-    def _ask_for_file(self) -> bool:
-        self._on_new_file()
-        return self.recorder.is_open
-
-    def _on_new_file(self) -> None:
-        start = self.settings.last_file or str(Path.home() / "demos.h5")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "New recordings file", start, "HDF5 recordings (*.h5 *.hdf5)"
-        )
-        if path:
-            self.new_recordings(path)
-
-    def _on_open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open recordings file", self.settings.last_file, "HDF5 recordings (*.h5 *.hdf5)"
-        )
-        if path:
-            self.open_recordings(path)
 
     def _on_delete_requested(self, names: list) -> None:
         if self.modes.mode is Mode.PLAYBACK and self.playback.name in names:
