@@ -8,7 +8,12 @@ One ``torch.save`` file holding a plain dict of only tensors, strings and ints::
 
 ``torch.load(weights_only=True)`` refuses anything else, and the digest catches a file whose
 weights or metadata were edited after saving. Lineage says what the policy was trained on:
-dataset path and SHA-256, the demos used, algorithm, seed, steps and code version.
+dataset path and SHA-256, the file's env_args and env_name, the demos used, the observation
+parts (``obs_keys``; ``train`` adds ``obs_keys_from``: "scene default", "all" or "--obs-keys"),
+algorithm, seed, steps and code version.
+
+Every way a file can be wrong (empty, truncated, not a checkpoint, Python objects inside, a
+malformed meta or config) is a :class:`CheckpointError` whose message starts with the path.
 """
 
 from __future__ import annotations
