@@ -1,12 +1,18 @@
 """Run the benchmarks and write their reports to ``benchmarks/results/``.
 
 Usage: ``python -m benchmarks`` (all) or ``python -m benchmarks envs recordings``.
+
+``--quick``: a short run (under a minute) of the benchmarks that offer one; its report is printed
+but not written over the full run's. ``--json``: print the figures as JSON instead (benchmarks
+with a ``run(quick)`` function that returns them), nothing else on stdout.
 """
 
 from __future__ import annotations
 
 import datetime
 import importlib
+import inspect
+import json
 import os
 import pkgutil
 import platform
@@ -32,20 +38,31 @@ def _available() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    names = argv or _available()
+    quick = "--quick" in argv
+    as_json = "--json" in argv
+    names = [a for a in argv if not a.startswith("--")] or _available()
     RESULTS.mkdir(exist_ok=True)
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
+        if as_json:
+            if not hasattr(module, "run"):
+                print(f"benchmark {name} has no --json output", file=sys.stderr)
+                return 2
+            print(json.dumps(module.run(quick=quick), indent=2), flush=True)
+            continue
         print(f"== benchmark {name}", flush=True)
-        body = module.main()
+        takes_quick = "quick" in inspect.signature(module.main).parameters
+        body = module.main(quick=quick) if takes_quick else module.main()
+        flag = " --quick" if quick and takes_quick else ""
         header = (
             f"# Benchmark: {name}\n\n"
-            f"Command: `python -m benchmarks {name}` (or `make bench`)  \n"
+            f"Command: `python -m benchmarks {name}{flag}` (or `make bench`)  \n"
             f"Run: {datetime.datetime.now().isoformat(timespec='seconds')} on {platform.node()}, "
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}, MUJOCO_GL={os.environ.get('MUJOCO_GL')}\n\n"
         )
-        (RESULTS / f"{name}.md").write_text(header + body.rstrip() + "\n")
+        if not quick:
+            (RESULTS / f"{name}.md").write_text(header + body.rstrip() + "\n")
         print(body, flush=True)
     return 0
 
