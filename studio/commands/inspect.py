@@ -3,8 +3,9 @@
 Prints demos, steps, sources, success rate, action ranges, observation keys and shapes, masks
 and every validation problem (among them demos whose observation keys are not the scene's
 ``env_args["obs_parts"]``: another scene's demos). Reads every demo once to find NaN/inf.
-Exit status: 0 when the file is valid, 1 when some demos have problems (listed), 2 when the file
-cannot be read at all.
+Exit status: 0 when the file is valid; 2 when it breaks the format (every problem is listed with
+the file, the demo and the field) or cannot be read at all (``--json`` then prints an object with
+an ``"error"`` field).
 """
 
 from __future__ import annotations
@@ -180,4 +181,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         _print(summary, args.verbose)
-    return 1 if summary["problems"] else 0
+    return 2 if summary["problems"] else 0

@@ -44,7 +44,7 @@ def test_inspect_reports_problems_and_bad_files(tmp_path: Path, capsys) -> None:
     _file(path)
     with h5py.File(path, "a") as f:
         f["data/demo_2/actions"][3, 0] = np.nan
-    assert main(["inspect", str(path)]) == 1
+    assert main(["inspect", str(path)]) == 2
     out = capsys.readouterr().out
     assert "Demos: 2" in out and "demo_2/actions: NaN or inf at step 3" in out
     junk = tmp_path / "junk.h5"
@@ -104,7 +104,7 @@ def test_collect_refuses_to_mix_scenes_and_inspect_reports_mixed_files(
     with h5py.File(mix, "a") as f:
         f["data"].attrs["env_args"] = json.dumps(car.env_args())
     car.close()
-    assert main(["inspect", str(mix)]) == 1
+    assert main(["inspect", str(mix)]) == 2
     out = capsys.readouterr().out
     assert "demo_0/obs: keys" in out and "obs_parts" in out and "no problems" not in out
 
@@ -212,10 +212,10 @@ def test_inspect_lists_malformed_demos_instead_of_a_traceback(
         damage(f)
     bad = "demo_7" if "demo_7" in message else "demo_1"
     good = 3 if bad == "demo_7" else 2
-    assert main(["inspect", str(path)]) == 1
+    assert main(["inspect", str(path)]) == 2
     out = capsys.readouterr().out
     assert f"{path}: {message}" in out and f"Demos: {good}" in out
-    assert main(["inspect", str(path), "--json"]) == 1
+    assert main(["inspect", str(path), "--json"]) == 2
     s = json.loads(capsys.readouterr().out)
     assert s["demos"] == good and any(f"{path}: {message}" in p for p in s["problems"])
     # The reader training uses: lenient skips the demo and says why; strict raises it.
@@ -233,7 +233,7 @@ def test_inspect_reports_a_mask_naming_a_missing_demo(tmp_path: Path, capsys) ->
     _file(path)
     with h5py.File(path, "a") as f:
         f.create_dataset("mask/train", data=np.array([b"demo_0", b"demo_9"]))
-    assert main(["inspect", str(path)]) == 1
+    assert main(["inspect", str(path)]) == 2
     out = capsys.readouterr().out
     assert f"{path}: mask/train: names demo 'demo_9', which is not in the file" in out
     assert "no problems" not in out
