@@ -22,7 +22,7 @@ import os
 import sys
 from typing import Any
 
-from studio.cli import positive_int
+from studio.cli import non_negative_int, positive_int
 
 DEFAULT_SEED = 1000  # collect records from seed 0: keep evaluation off the demos' start states
 
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=positive_int, default=20, help="episodes (default 20)")
     parser.add_argument(
         "--seed",
-        type=int,
+        type=non_negative_int,
         default=DEFAULT_SEED,
         help=f"episode i resets with seed+i (default {DEFAULT_SEED}; collect starts at 0)",
     )
@@ -106,14 +106,14 @@ def training_seeds(lineage: dict[str, Any], seeds: list[int]) -> dict[str, Any] 
 
 
 def _ranges(values: list[int]) -> str:
-    """``[0, 1, 2, 5]`` -> ``"0-2, 5"``."""
-    out: list[str] = []
+    """Sorted ints as runs: ``[0, 1, 2, 5]`` -> ``"0-2, 5"``."""
+    runs: list[list[int]] = []
     for v in values:
-        if out and v == int(out[-1].split("-")[-1]) + 1:
-            out[-1] = f"{out[-1].split('-')[0]}-{v}"
+        if runs and v == runs[-1][1] + 1:
+            runs[-1][1] = v
         else:
-            out.append(str(v))
-    return ", ".join(out)
+            runs.append([v, v])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from studio.cli import positive_int
+from studio.cli import non_negative_int, positive_int
 
 # obs_keys_from values: why a run reads the parts it reads.
 FROM_SCENE, FROM_ALL, FROM_FLAG = "scene default", "all", "--obs-keys"
@@ -56,7 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=positive_int, help="gradient steps (same as --set steps=N)")
     parser.add_argument("--obs-keys", help=_obs_keys_help())
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    parser.add_argument("--seed", type=int, default=0, help="seed of split, init and batches")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of split, init and batches"
+    )
     parser.add_argument("--runs-dir", default="runs", help="parent folder of runs (default runs)")
     parser.add_argument("--name", help="run name (default <algo>-<data stem>-<time>)")
     parser.add_argument(

@@ -527,3 +527,19 @@ def test_an_unexpected_reader_error_is_a_message_not_a_traceback(
     assert f"train: {arm_demos}: cannot read the recordings (AttributeError: " in err
     assert f"imitation-studio inspect {arm_demos}" in err
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "eval"])
+def test_negative_seeds_are_refused(tmp_path, capsys, command):
+    target = ["--data", str(tmp_path / "x.h5")] if command == "train" else [str(tmp_path / "c.pt")]
+    with pytest.raises(SystemExit) as exited:
+        main([command, *target, "--seed", "-3"])
+    assert exited.value.code == 2
+    assert "argument --seed: must be 0 or more, got -3" in capsys.readouterr().err
+
+
+def test_seed_ranges_read_as_runs():
+    from studio.commands.eval import _ranges
+
+    assert _ranges([0, 1, 2, 5, 7, 8]) == "0-2, 5, 7-8"
+    assert _ranges([1000]) == "1000"
