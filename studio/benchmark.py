@@ -50,7 +50,7 @@ def _raw_steps(model: mujoco.MjModel, data: mujoco.MjData, substeps: int, steps:
     return steps / (time.process_time() - t0)
 
 
-def _actions(space: gym.spaces.Box, unit: np.ndarray) -> np.ndarray:
+def _actions(space: Any, unit: np.ndarray) -> np.ndarray:
     """``unit`` actions in [-1, 1] mapped onto ``space``'s bounds, in its dtype."""
     low, high = space.low.astype(np.float64), space.high.astype(np.float64)
     return (low + (unit + 1.0) * 0.5 * (high - low)).astype(space.dtype)
@@ -85,7 +85,7 @@ def _interleaved(ours: Callable[[], float], ref: Callable[[], float], repeats: i
 def env_vs_raw(env_id: str, steps: int, *, repeats: int = 5, seed: int = 0) -> Speed:
     """Our ``env.step`` against bare ``mj_step`` of the same model (same substeps per step)."""
     env = make_env(env_id)
-    actions = _actions(env.action_space, _unit_actions(env.action_space.shape[0], steps, seed))
+    actions = _actions(env.action_space, _unit_actions(len(env.action_labels), steps, seed))
     model, data = env.model, env.data
     substeps = max(1, round(env.control_dt / model.opt.timestep))
     try:
@@ -106,7 +106,7 @@ def adapter_vs_gymnasium(env_id: str, steps: int, *, repeats: int = 5, seed: int
     """
     ours = make_env(env_id)
     theirs = gym.make(env_id)
-    unit = _unit_actions(ours.action_space.shape[0], steps, seed)
+    unit = _unit_actions(len(ours.action_labels), steps, seed)
     ours_actions = _actions(ours.action_space, unit)
     their_actions = _actions(theirs.action_space, unit)
     try:
@@ -196,7 +196,7 @@ def expert_vs_random_return(env_id: str, episodes: int, *, seed: int = 0) -> tup
             expert.reset()
             for _ in range(env.max_episode_steps):
                 obs, reward, terminated, truncated, _ = env.step(act(obs))
-                total += reward
+                total += float(reward)
                 if terminated or truncated:
                     break
         return total / episodes

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from studio.envs import ARM_PUSH, CAR_OBSTACLE, make_env
+from studio.envs.arm_push import ArmPushEnv
 
 
 class Expert(Protocol):
@@ -199,7 +200,7 @@ def make_expert(env_id: str, *, rng: np.random.Generator) -> Expert:
         )
     env = make_env(env_id)  # only to read its observation layout, speed and geometry
     try:
-        if env_id == ARM_PUSH:
+        if isinstance(env, ArmPushEnv):
             return ArmPushExpert(env.obs_parts, max_speed=env.max_speed, rng=rng)
         if env_id == CAR_OBSTACLE:
             return CarObstacleExpert(env.obs_parts, rng=rng)

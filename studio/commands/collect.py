@@ -126,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     limit = args.max_attempts
     if limit is None:
         limit = 5 * args.episodes if args.only_success else args.episodes
-    saved, attempts, successes = [], 0, 0
+    saved: list[str] = []
+    attempts, successes = 0, 0
     writer = None
     try:
         rf = RecordingFile(args.out)

@@ -51,7 +51,7 @@ class GymMujocoAdapter(StudioEnv):
             inner = gym.make(env_id, **kwargs)
         except Exception as exc:  # gymnasium raises many types (missing deps, bad kwargs)
             raise ValueError(f"could not open environment {env_id!r}: {exc}") from exc
-        base = inner.unwrapped
+        base: Any = inner.unwrapped  # a gymnasium MujocoEnv (checked below)
         if not (hasattr(base, "model") and isinstance(base.model, mujoco.MjModel)):
             inner.close()
             raise ValueError(

@@ -77,7 +77,7 @@ class StudioEnv(gym.Env):
         self._env_kwargs: dict[str, Any] = {}
         self._clipped = False
         # (action space, its shape, lo, hi) for _check_action's fast path; see there.
-        self._fast_bounds: tuple[gym.spaces.Box, tuple[int, ...], float, float] | None = None
+        self._fast_bounds: tuple[Any, tuple[int, ...], float, float] | None = None
 
     # -- description -------------------------------------------------------------------------
 
@@ -147,7 +147,7 @@ class StudioEnv(gym.Env):
         all, clip, any) cost more than a small env's physics step. A NaN fails every
         comparison, so it (and anything out of bounds) takes the exact path below.
         """
-        space = self.action_space
+        space: Any = self.action_space  # a Box (docs/INTERFACES.md)
         fast = self._fast_bounds
         if fast is None or fast[0] is not space:
             # The tightest uniform interval inside the box: values within it are in bounds.
