@@ -40,6 +40,16 @@ class DemoRow:
     notes: str = ""
 
 
+def _source_text(row: DemoRow) -> str:
+    """``human · gamepad``: who drove, and the device kind when it adds something.
+
+    Only the kind: a pad's full name would push the tags out of the panel (it is in the
+    tooltip), and "scripted · scripted expert" says the same thing twice.
+    """
+    kind = row.device.split(":")[0].strip()
+    return f"{row.source} · {kind}" if kind and row.source not in kind else row.source
+
+
 class DatasetPanel(QWidget):
     """Lists demos; the owner applies the edits it asks for and then calls :meth:`set_rows`.
 
@@ -120,9 +130,7 @@ class DatasetPanel(QWidget):
                 row.name,
                 str(row.num_samples),
                 ok,
-                # The device kind only ("gamepad"): a pad's full name would push the tags
-                # out of the panel; it is in the tooltip.
-                row.source + (f" · {row.device.split(':')[0]}" if row.device else ""),
+                _source_text(row),
                 row.created,
                 ", ".join(row.tags),
             )
