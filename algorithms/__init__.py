@@ -5,8 +5,8 @@ torch, numpy, gymnasium and recordings only; never Qt, never the studio.
 What exists: two algorithms (``bc``: MLP with an mse, gaussian or gmm head, optional observation
 history; ``cvae``: conditional VAE over action chunks with ACT-style temporal ensembling), the
 training loop, checkpoints and seeded evaluation, used by the ``train`` and ``eval`` commands.
-Not here yet: GAIL, a DAgger training loop (files can hold DAgger ``labels``, and training uses
-them) and a GUI training panel.
+``gail`` (GAIL with a PPO policy step, :mod:`algorithms.gail`) trains in an env: pass
+``make_env(seed) -> env`` to :func:`train`. Not here yet: a GUI training panel.
 
 Public API::
 
@@ -54,16 +54,24 @@ checkpoints. Call :func:`warm_up` once in a worker thread
 before training so that torch.optim's lazy imports do not stall the first step.
 """
 
-from algorithms import bc, cvae  # noqa: F401  (register the algorithms)
+from algorithms import bc, cvae, gail  # noqa: F401  (register the algorithms)
 from algorithms.bc import BCConfig
 from algorithms.checkpoint import CheckpointError, load_policy, read_checkpoint, save_checkpoint
 from algorithms.config import TrainConfig
 from algorithms.cvae import CVAEConfig
 from algorithms.data import DemoData, as_demo_data
 from algorithms.evaluation import EpisodeRecord, EvalResult, evaluate
+from algorithms.gail import GAILConfig, GAILTrainer
 from algorithms.policy import Policy
 from algorithms.registry import Entry, config_to_dict, get, make_config, name_of, names, register
-from algorithms.training import Trainer, TrainingDiverged, resolve_device, train, warm_up
+from algorithms.training import (
+    Trainer,
+    TrainingDiverged,
+    make_trainer,
+    resolve_device,
+    train,
+    warm_up,
+)
 
 __all__ = [
     "BCConfig",
@@ -73,6 +81,8 @@ __all__ = [
     "Entry",
     "EpisodeRecord",
     "EvalResult",
+    "GAILConfig",
+    "GAILTrainer",
     "Policy",
     "TrainConfig",
     "Trainer",
@@ -83,6 +93,7 @@ __all__ = [
     "get",
     "load_policy",
     "make_config",
+    "make_trainer",
     "name_of",
     "names",
     "read_checkpoint",

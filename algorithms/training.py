@@ -346,13 +346,15 @@ def train(
     log_every: int | None = None,
     num_threads: int | None = None,
     checkpoint_path: str | os.PathLike[str] | None = None,
+    make_env: Any = None,
 ) -> Iterator[dict[str, float]]:
     """Train ``cfg``'s algorithm on ``data``; a generator of metric dicts (see :meth:`Trainer.run`).
 
     The generator's return value is the trained policy: ``policy = yield from train(...)``. Use
-    :class:`Trainer` directly to take a policy or a checkpoint mid-run.
+    :class:`Trainer` directly to take a policy or a checkpoint mid-run. Algorithms that learn in
+    an env (``gail``) need ``make_env(seed) -> env`` and run their own trainer (``.trainer``).
     """
-    trainer = Trainer(
+    return make_trainer(
         cfg,
         data,
         device=device,
@@ -360,5 +362,19 @@ def train(
         log_every=log_every,
         num_threads=num_threads,
         checkpoint_path=checkpoint_path,
-    )
-    return trainer.run()
+        make_env=make_env,
+    ).run()
+
+
+def make_trainer(cfg: Any, data: Any, *, make_env: Any = None, **kwargs: Any) -> Any:
+    """The trainer of ``cfg``'s algorithm: :class:`Trainer`, or the algorithm's own (``gail``).
+
+    Raises:
+        ValueError: the algorithm learns in an env and no ``make_env`` was given.
+    """
+    own = getattr(registry.get(registry.name_of(cfg)).algorithm_cls, "trainer", None)
+    if own is None:
+        return Trainer(cfg, data, **kwargs)
+    if make_env is None:
+        raise ValueError(f"{registry.name_of(cfg)} learns in an environment: pass make_env")
+    return own(cfg, data, make_env=make_env, **kwargs)
