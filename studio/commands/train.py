@@ -160,6 +160,10 @@ def _choose_obs_keys(flag: str | None, dataset: Any) -> tuple[list[str] | None, 
     return list(default), FROM_SCENE, why
 
 
+def _say(message: str) -> None:
+    print(f"train: {message}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; returns the exit status."""
     import numpy as np
@@ -198,7 +202,11 @@ def run(args: argparse.Namespace) -> int:
     skipped: list[str] = []
     try:
         # Everything is read into memory here: the file is closed before training starts.
-        with recordings.Dataset(data_path, lenient=args.lenient) as dataset:
+        # One state of the file: another process's commit waits until the data is read.
+        with (
+            recordings.Dataset(data_path, lenient=args.lenient, on_wait=_say) as dataset,
+            dataset.locked(),
+        ):
             try:
                 keys, keys_from, why = _choose_obs_keys(args.obs_keys, dataset)
                 data = algorithms.as_demo_data(dataset, obs_keys=keys)

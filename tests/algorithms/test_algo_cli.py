@@ -543,3 +543,28 @@ def test_seed_ranges_read_as_runs():
 
     assert _ranges([0, 1, 2, 5, 7, 8]) == "0-2, 5, 7-8"
     assert _ranges([1000]) == "1000"
+
+
+def test_train_waits_for_another_process_commit_and_says_so(arm_demos, tmp_path, capsys):
+    """Issue 8, failure 2: train reads one state of the file, waiting out a commit in progress."""
+    import fcntl
+    import os
+    import shutil
+    import threading
+
+    data = tmp_path / "busy" / "arm.h5"
+    data.parent.mkdir()
+    shutil.copy(arm_demos, data)
+    # A committing writer holds the folder's exclusive lock (recordings' commit protocol).
+    fd = os.open(data.parent, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    release = threading.Timer(1.0, lambda: (fcntl.flock(fd, fcntl.LOCK_UN), os.close(fd)))
+    release.start()
+    try:
+        args = ["train", "--data", str(data), "--steps", "10", "--set", "log_every=10"]
+        args += ["--runs-dir", str(tmp_path / "runs"), "--name", "r", "--no-progress"]
+        assert main([*args, "--device", "cpu", "--threads", "1"]) == 0
+    finally:
+        release.join()
+    err = capsys.readouterr().err
+    assert "being written by another process; waiting" in err and str(data) in err
