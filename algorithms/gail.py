@@ -549,7 +549,7 @@ class GAILTrainer:
         out = {k: v / max(count, 1) for k, v in sums.items()}
         out["learned_reward"] = float(raw.mean())
         out["absorbing_reward"] = float(absorb)
-        out["policy_std"] = float(self.algo.log_std.exp().mean())
+        out["policy_std"] = float(self.algo.log_std.detach().exp().mean())
         return out
 
     def evaluate(self) -> dict[str, float]:

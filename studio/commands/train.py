@@ -44,8 +44,12 @@ def _obs_keys_help() -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the train options to ``parser``."""
-    parser.add_argument("--algo", default="bc", help="algorithm: bc or cvae (default bc)")
+    parser.add_argument("--algo", default="bc", help="algorithm: bc, cvae or gail (default bc)")
     parser.add_argument("--data", help="recordings file (.h5) to train on")
+    parser.add_argument(
+        "--env",
+        help="scene gail learns and evaluates in (default: the file's env_args env_name)",
+    )
     parser.add_argument(
         "--set",
         action="append",
@@ -164,6 +168,18 @@ def _say(message: str) -> None:
     print(f"train: {message}", file=sys.stderr, flush=True)
 
 
+def _env_factory(env_id: str) -> Any:
+    """``make_env(seed) -> env`` for algorithms that learn in an env (gail)."""
+    from studio.envs import make_env
+
+    make_env(env_id).close()  # an unknown id fails here, before training starts
+
+    def factory(seed: int) -> Any:
+        return make_env(env_id)
+
+    return factory
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; returns the exit status."""
     import numpy as np
@@ -214,13 +230,15 @@ def run(args: argparse.Namespace) -> int:
                 skipped = list(dataset.problems)  # lenient: every demo left out, and why
                 for problem in skipped:
                     print(f"train: {problem}", file=sys.stderr)
-        trainer = algorithms.Trainer(
+        env_id = args.env or str(data.lineage.get("env_name") or "")
+        trainer = algorithms.make_trainer(
             cfg,
             data,
             device=device,
             rng=np.random.default_rng(args.seed),
             checkpoint_path=run_dir / "checkpoint.pt",
             num_threads=args.threads,
+            make_env=_env_factory(env_id) if env_id else None,
         )
     except (OSError, ValueError, KeyError, recordings.RecordingError) as exc:
         _remove_empty(created)
@@ -249,6 +267,7 @@ def run(args: argparse.Namespace) -> int:
         "obs_keys_from": keys_from,
         "obs_keys_why": why,
         "seed": args.seed,
+        "env": env_id or None,
         "device": str(device),
         "train_demos": trainer.train_demos,
         "val_demos": trainer.val_demos,
@@ -267,7 +286,7 @@ def run(args: argparse.Namespace) -> int:
     status, last = 0, {}
     with (
         open(run_dir / "metrics.jsonl", "w") as log,
-        tqdm(total=cfg.steps, unit="step", disable=args.no_progress) as bar,
+        tqdm(total=getattr(cfg, "total_env_steps", cfg.steps), disable=args.no_progress) as bar,
     ):
         try:
             for metrics in trainer.run():
@@ -279,9 +298,9 @@ def run(args: argparse.Namespace) -> int:
                         if key != "step":
                             board.add_scalar(key, value, int(metrics["step"]))
                 bar.update(int(metrics["step"]) - bar.n)
-                shown = {"loss": metrics["loss"]}
-                if "val_loss" in metrics:
-                    shown["val"] = metrics["val_loss"]
+                # BC/cVAE show their loss; gail its discriminator loss and evaluations.
+                names = ("loss", "val_loss", "disc_loss", "eval_return", "eval_success")
+                shown = {k: metrics[k] for k in names if k in metrics}
                 bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()})
         except algorithms.TrainingDiverged as exc:
             print(f"train: {exc}", file=sys.stderr)
@@ -295,8 +314,9 @@ def run(args: argparse.Namespace) -> int:
                 board.close()
     if status == 0:
         val = f", val loss {last['val_loss']:.4g}" if "val_loss" in last else ""
-        print(
-            f"Done: {trainer.step} steps, loss {last.get('loss', float('nan')):.4g}{val}; "
-            f"checkpoint {run_dir / 'checkpoint.pt'}"
-        )
+        if "loss" in last:
+            result = f"loss {last['loss']:.4g}{val}"
+        else:  # gail: steps are env steps; the last evaluation says how it went
+            result = f"eval return {last.get('eval_return', float('nan')):.4g}"
+        print(f"Done: {trainer.step} steps, {result}; checkpoint {run_dir / 'checkpoint.pt'}")
     return status
