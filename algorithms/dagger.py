@@ -1,0 +1,269 @@
+"""DAgger (Ross, Gordon & Bagnell 2011): train BC, roll out, have the expert label, aggregate.
+
+Each round:
+
+1. train BC (:class:`~algorithms.BCConfig`) on the aggregate dataset, which is the recordings
+   file itself (:func:`aggregate`);
+2. evaluate it (deterministic seeds ``eval_seed + i``);
+3. roll the policy out for ``episodes_per_round`` episodes. With probability ``beta_i`` a step
+   executes the expert's action instead (the paper's mixture policy; ``beta_i = beta *
+   beta_decay**(i-1)`` in round i, ``beta = 0`` by default: the paper reports the pure learner,
+   beta_1 = 1 then 0, works as well);
+4. the expert labels every visited state, and each rollout is appended to the file as a demo:
+   ``source="policy"``, per-step provenance (POLICY, or SCRIPTED where the expert's action was
+   executed), ``labels`` = the expert's actions, attributes ``dagger_round`` and ``beta``
+   (no ``parent``: the rollout carries its own labels).
+
+**One code path for both kinds of labels.** :func:`aggregate` trains on expert actions only:
+a step's ``label`` where it has one, else its executed action when an expert executed it
+(provenance HUMAN, SCRIPTED, RELABEL, or UNKNOWN for foreign files); a policy's own unlabelled
+steps are never training targets. So the labels a scripted expert wrote in step 4 and the
+labels a person gave in the studio's relabel mode (a ``relabel`` demo with ``labels`` and a
+``parent`` rollout, whose own unlabelled policy steps are then left out) are read the same way.
+With no callable expert (``expert=None``) the rollouts are appended unlabelled, for a person to
+label, and training uses whatever labels the file already holds.
+
+``algorithms`` never imports the studio: envs come from ``make_env(seed) -> env`` (a StudioEnv:
+``get_state``, ``split_obs``, ``env_args``, ``model_xml`` are used to record the rollouts).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from algorithms.bc import BCConfig
+from algorithms.config import setting
+from algorithms.data import DemoData, file_sha256
+from algorithms.evaluation import evaluate, obs_columns
+from algorithms.policy import Policy, match_parts
+from algorithms.training import Trainer
+
+
+class Expert(Protocol):
+    """A labeller: ``act(full_obs) -> action`` and ``reset()`` at each episode start."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass
+class DAggerConfig:
+    """DAgger's round settings (the BC settings are a separate :class:`BCConfig`)."""
+
+    rounds: int = setting(3, "rounds of roll out -> label -> aggregate -> retrain")
+    episodes_per_round: int = setting(5, "policy rollouts labelled per round")
+    beta: float = setting(0.0, "probability of executing the expert's action in round 1")
+    beta_decay: float = setting(0.5, "beta of round i = beta * beta_decay**(i-1)")
+    eval_episodes: int = setting(100, "evaluation episodes after each training")
+    eval_seed: int = setting(1000, "evaluation episode i resets with eval_seed + i")
+    rollout_seed: int = setting(5000, "rollout j of round i resets with this + i*1000 + j")
+
+    def __post_init__(self) -> None:
+        for name in ("rounds", "episodes_per_round", "eval_episodes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("beta", "beta_decay"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.eval_seed < 0 or self.rollout_seed < 0:
+            raise ValueError("eval_seed and rollout_seed must be >= 0")
+
+
+_EXPERT_EXECUTED = (0, 2, 3, 255)  # Provenance HUMAN, RELABEL, SCRIPTED, UNKNOWN
+
+
+def aggregate(path: str | os.PathLike[str], obs_keys: list[str] | None) -> DemoData:
+    """The DAgger dataset of a recordings file: expert actions only (see the module doc).
+
+    Args:
+        path: the recordings file.
+        obs_keys: observation parts, in order (None = every low-dimensional part).
+
+    Returns:
+        DemoData whose ``lineage["labelled_steps"]`` counts the rows taken from labels.
+    """
+    import recordings
+
+    obs_l, act_l, ep_l, names = [], [], [], []
+    labelled = 0
+    with recordings.Dataset(Path(path)) as ds, ds.locked():
+        keys = list(obs_keys) if obs_keys is not None else list(ds.obs_keys)
+        env_args = dict(ds.env_args or {})
+        for name in ds.demos:
+            ep = ds.episode(name)
+            parts, missing = match_parts(keys, ep.obs)
+            if missing:
+                raise ValueError(f"{path}: {name} has no observation part(s) {missing}")
+            obs = np.concatenate([ep.obs[k].reshape(len(ep), -1) for k in parts], -1)
+            has_label = (
+                np.isfinite(ep.labels).all(-1) if ep.labels is not None else np.zeros(len(ep), bool)
+            )
+            expert_ran = np.isin(ep.provenance, _EXPERT_EXECUTED)
+            keep = has_label | expert_ran
+            if not keep.any():
+                continue
+            target = ep.actions
+            if ep.labels is not None:
+                target = np.where(has_label[:, None], np.nan_to_num(ep.labels), ep.actions)
+            obs_l.append(obs[keep])
+            act_l.append(target[keep])
+            ep_l.append(np.full(int(keep.sum()), len(names)))
+            names.append(name)
+            labelled += int(has_label.sum())
+    if not names:
+        raise ValueError(f"{path}: no expert actions or labels to train on")
+    lineage = {
+        "dataset_path": str(Path(path).resolve()),
+        "dataset_sha256": file_sha256(path),
+        "env_args": env_args,
+        "env_name": str(env_args.get("env_name", "")),
+        "labelled_steps": labelled,
+    }
+    data = DemoData.from_arrays(
+        np.concatenate(obs_l),
+        np.concatenate(act_l),
+        np.concatenate(ep_l),
+        demo_names=names,
+        obs_keys=keys,
+        lineage=lineage,
+    )
+    data.obs_slices = {}
+    return data
+
+
+def record_rollouts(
+    policy: Policy,
+    make_env: Any,
+    path: str | os.PathLike[str],
+    *,
+    expert: Expert | None,
+    episodes: int,
+    seeds: list[int],
+    beta: float,
+    rng: np.random.Generator,
+    round_index: int,
+) -> dict[str, float]:
+    """Roll ``policy`` out (beta-mixed with ``expert``), label with ``expert``, append to ``path``.
+
+    Returns:
+        ``rollout_success`` and ``rollout_steps`` of these episodes.
+    """
+    from recordings import Provenance, RecordingFile
+
+    env = make_env(seeds[0])
+    steps, successes = 0, 0
+    try:
+        rf = RecordingFile(path)
+        rf.set_env(env.env_args(), env.model_xml)
+        cols = obs_columns(policy, env)
+        space = env.action_space
+        for i in range(episodes):
+            obs, _ = env.reset(seed=seeds[i])
+            policy.reset(seed=seeds[i])
+            if expert is not None:
+                expert.reset()
+            writer = rf.begin_episode(
+                source="policy",
+                device=f"policy:dagger-round-{round_index}",
+                attrs={"dagger_round": round_index, "beta": beta},
+                seed=seeds[i],
+            )
+            info: dict[str, Any] = {}
+            done, n = False, 0
+            while not done and n < env.max_episode_steps:
+                x = obs if cols is None else obs[cols]
+                a_pol = np.asarray(policy.act(x.astype(np.float32)), np.float64)
+                label = np.asarray(expert.act(obs), np.float64) if expert is not None else None
+                use_expert = label is not None and rng.random() < beta
+                a = np.clip(label if use_expert else a_pol, space.low, space.high)
+                state = env.get_state()
+                nxt, r, term, trunc, info = env.step(a.astype(space.dtype))
+                done = bool(term or trunc)
+                writer.append(
+                    env.split_obs(obs),
+                    a.astype(space.dtype),
+                    float(r),
+                    done,
+                    state,
+                    next_obs=env.split_obs(nxt),
+                    provenance=Provenance.SCRIPTED if use_expert else Provenance.POLICY,
+                    label=None if label is None else label.astype(space.dtype),
+                )
+                obs, n = nxt, n + 1
+            success = bool(info.get("is_success", False))
+            writer.finish(success=success)
+            steps += n
+            successes += success
+    finally:
+        env.close()
+    return {"rollout_success": successes / episodes, "rollout_steps": float(steps)}
+
+
+def run_dagger(
+    cfg: DAggerConfig,
+    bc_cfg: BCConfig,
+    path: str | os.PathLike[str],
+    make_env: Any,
+    *,
+    expert: Expert | None,
+    obs_keys: list[str] | None,
+    rng: np.random.Generator | int,
+    device: str = "auto",
+    num_threads: int | None = None,
+) -> Generator[dict[str, Any], None, Policy]:
+    """DAgger rounds on the file at ``path``; yields one summary per training, returns the policy.
+
+    Yields (``round`` 0 is BC on the file as it was; round i follows i rounds of rollouts):
+        ``round``, ``train_steps`` (aggregate size), ``labelled_steps`` (rows from labels),
+        ``demos``, ``eval_success``, ``eval_return``, and from round 1 on ``beta``,
+        ``rollout_success`` and ``rollout_steps`` of the rollouts that round added.
+    """
+    rng = np.random.default_rng(rng) if isinstance(rng, int | np.integer) else rng
+    policy: Policy | None = None
+    added: dict[str, float] = {}
+    for rnd in range(cfg.rounds + 1):
+        if rnd > 0:
+            assert policy is not None
+            beta = cfg.beta * cfg.beta_decay ** (rnd - 1)
+            base = cfg.rollout_seed + (rnd - 1) * 1000
+            seeds = [base + j for j in range(cfg.episodes_per_round)]
+            added = record_rollouts(
+                policy,
+                make_env,
+                path,
+                expert=expert,
+                episodes=cfg.episodes_per_round,
+                seeds=seeds,
+                beta=beta,
+                rng=rng,
+                round_index=rnd,
+            )
+            added["beta"] = beta
+        data = aggregate(path, obs_keys)
+        trainer = Trainer(
+            bc_cfg, data, device=device, rng=int(rng.integers(2**31)), num_threads=num_threads
+        )
+        for _ in trainer.run():
+            pass
+        policy = trainer.policy()
+        policy.lineage["dagger_round"] = rnd
+        policy.lineage["labelled_steps"] = data.lineage["labelled_steps"]
+        res = evaluate(policy, make_env, episodes=cfg.eval_episodes, seed=cfg.eval_seed)
+        yield {
+            "round": rnd,
+            "train_steps": len(data.obs),
+            "labelled_steps": data.lineage["labelled_steps"],
+            "demos": len(data.demo_names),
+            "eval_success": res.success_rate,
+            "eval_return": res.mean_return,
+            **added,
+        }
+    assert policy is not None
+    return policy

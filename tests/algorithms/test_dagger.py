@@ -1,0 +1,208 @@
+"""DAgger rounds on a tiny recordable task: scripted labels, and a person's labels in the file."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import algorithms
+from algorithms import dagger
+from recordings import Dataset, Provenance, RecordingFile
+
+
+class Point2D(gym.Env):
+    """A 2-D point that must reach a goal (terminates on success); parts ``pos`` and ``goal``.
+
+    Just enough of the StudioEnv interface to record rollouts (state, parts, env_args, MJCF).
+    """
+
+    max_episode_steps = 30
+
+    def __init__(self) -> None:
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (4,), np.float64)
+        self.model_xml = "<mujoco/>"
+        self.obs_parts = {"pos": slice(0, 2), "goal": slice(2, 4)}
+
+    def env_args(self):
+        return {"env_name": "Test/Point2D-v0", "type": 4, "env_type": 4, "env_kwargs": {}}
+
+    def split_obs(self, obs):
+        return {k: np.asarray(obs)[..., s] for k, s in self.obs_parts.items()}
+
+    def get_state(self):
+        return np.r_[self.pos, self.goal, self.t].astype(np.float64)
+
+    def _obs(self):
+        return np.r_[self.pos, self.goal]
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.pos = self.np_random.uniform(-1, 1, 2)
+        self.goal = self.np_random.uniform(-1, 1, 2)
+        self.t = 0
+        return self._obs(), {"is_success": False}
+
+    def step(self, action):
+        self.pos = np.clip(self.pos + 0.15 * np.asarray(action, np.float64), -2, 2)
+        self.t += 1
+        success = bool(np.linalg.norm(self.pos - self.goal) < 0.1)
+        trunc = self.t >= self.max_episode_steps and not success
+        reward = -float(np.linalg.norm(self.pos - self.goal))
+        return self._obs(), reward, success, trunc, {"is_success": success}
+
+
+class Expert:
+    name = "point"
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, obs):
+        d = np.asarray(obs)[2:4] - np.asarray(obs)[0:2]
+        return np.clip(d / max(np.linalg.norm(d), 1e-6), -1, 1)
+
+
+def make_env(seed: int) -> Point2D:
+    return Point2D()
+
+
+def write_expert_demos(path, n: int, seed: int = 0) -> None:
+    env, expert = Point2D(), Expert()
+    rf = RecordingFile(path)
+    rf.set_env(env.env_args(), env.model_xml)
+    for i in range(n):
+        obs, _ = env.reset(seed=seed + i)
+        w = rf.begin_episode(source="scripted", device="expert:point", seed=seed + i)
+        done = False
+        while not done:
+            a = expert.act(obs).astype(np.float32)
+            state = env.get_state()
+            nxt, r, term, trunc, info = env.step(a)
+            done = term or trunc
+            w.append(
+                env.split_obs(obs),
+                a,
+                r,
+                done,
+                state,
+                next_obs=env.split_obs(nxt),
+                provenance=Provenance.SCRIPTED,
+            )
+            obs = nxt
+        w.finish(success=bool(info["is_success"]))
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+BC = {"steps": 400, "log_every": 400, "hidden_sizes": (64, 64), "val_fraction": 0.0}
+
+
+def test_scripted_round_adds_labelled_demos_and_improves(tmp_path):
+    path = tmp_path / "point.h5"
+    write_expert_demos(path, n=1)
+    cfg = dagger.DAggerConfig(rounds=1, episodes_per_round=8, eval_episodes=30)
+    bc = algorithms.make_config("bc", BC)
+    run = dagger.run_dagger(
+        cfg, bc, path, make_env, expert=Expert(), obs_keys=["pos", "goal"], rng=0, device="cpu"
+    )
+    summary = list(run)
+    assert [s["round"] for s in summary] == [0, 1]
+    assert summary[0]["labelled_steps"] == 0
+    assert summary[1]["labelled_steps"] == summary[1]["rollout_steps"] > 0
+    assert summary[1]["eval_success"] >= summary[0]["eval_success"] + 0.2, summary
+    with Dataset(path) as ds:
+        assert len(ds.demos) == 1 + 8
+        info = ds.info(ds.demos[-1])
+        ep = ds.episode(ds.demos[-1])
+    assert info.source == "policy" and info.attrs["dagger_round"] == 1
+    assert np.isfinite(ep.labels).all()  # every visited state labelled by the expert
+    assert (ep.provenance == Provenance.POLICY).all()  # beta = 0: the learner drove
+
+
+def test_person_made_labels_in_the_file_are_used(tmp_path):
+    """A rollout (policy steps, no labels) and a person's relabel of it: only labels train."""
+    path = tmp_path / "point.h5"
+    write_expert_demos(path, n=2)
+    env = Point2D()
+    rf = RecordingFile(path)
+    obs, _ = env.reset(seed=50)
+    rollout = rf.begin_episode(source="policy", device="policy:bc")
+    relabel_steps = []
+    for _ in range(6):
+        state = env.get_state()
+        a = np.array([0.9, -0.9], np.float32)  # what the policy did: not a training target
+        nxt, r, _, _, _ = env.step(a)
+        rollout.append(
+            env.split_obs(obs),
+            a,
+            r,
+            False,
+            state,
+            next_obs=env.split_obs(nxt),
+            provenance=Provenance.POLICY,
+        )
+        relabel_steps.append((obs, a, r, state, nxt))
+        obs = nxt
+    parent = rollout.finish(success=False)
+    writer = rf.begin_episode(source="relabel", device="keyboard", parent=parent)
+    person = np.array([-0.5, 0.25], np.float32)  # the person's correction
+    for i, (o, a, r, state, nxt) in enumerate(relabel_steps):
+        label = person if i % 2 == 0 else None  # some steps left unlabelled (a NaN row)
+        writer.append(
+            env.split_obs(o),
+            a,
+            r,
+            False,
+            state,
+            next_obs=env.split_obs(nxt),
+            provenance=Provenance.POLICY,
+            label=label,
+        )
+    writer.finish(success=False)
+
+    data = dagger.aggregate(path, ["pos", "goal"])
+    assert data.lineage["labelled_steps"] == 3
+    with Dataset(path) as ds:
+        expert_steps = sum(len(ds.episode(n)) for n in ds.demos[:2])
+    assert len(data.obs) == expert_steps + 3  # the rollout's own actions are left out
+    labelled = data.actions[data.episode_index == data.demo_names.index(ds.demos[-1])]
+    np.testing.assert_array_equal(labelled, np.tile(person, (3, 1)))
+    assert not (np.abs(data.actions - [0.9, -0.9]) < 1e-6).all(-1).any()
+
+    # A DAgger round without a callable expert trains on those labels and appends its rollouts
+    # unlabelled, for a person to label next.
+    cfg = dagger.DAggerConfig(rounds=1, episodes_per_round=2, eval_episodes=2)
+    run = dagger.run_dagger(
+        cfg,
+        algorithms.make_config("bc", BC),
+        path,
+        make_env,
+        expert=None,
+        obs_keys=["pos", "goal"],
+        rng=0,
+        device="cpu",
+    )
+    summary = list(run)
+    assert summary[0]["labelled_steps"] == 3 and summary[1]["labelled_steps"] == 3
+    with Dataset(path) as ds:
+        assert len(ds.demos) == 4 + 2
+        assert (
+            ds.episode(ds.demos[-1]).labels is None
+            or not np.isfinite(ds.episode(ds.demos[-1]).labels).any()
+        )
+
+
+def test_bad_settings_say_what_to_fix():
+    with pytest.raises(ValueError, match="rounds must be >= 1"):
+        dagger.DAggerConfig(rounds=0)
+    with pytest.raises(ValueError, match="beta must be in"):
+        dagger.DAggerConfig(beta=1.5)
