@@ -1,4 +1,4 @@
-"""Command-line entry point: ``imitation-studio [gui|collect|inspect|train|eval|bench] ...``.
+"""Command-line entry point: ``imitation-studio [gui|collect|inspect|train|eval|dagger|bench] ...``.
 
 Each subcommand lives in ``studio/commands/<name>.py`` and exposes ``add_arguments(parser)`` and
 ``run(args) -> int``. Modules are imported only when their subcommand runs so that ``inspect`` does
@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("studio.commands.inspect", "summarise and validate a recordings file"),
     "train": ("studio.commands.train", "train a policy from recordings"),
     "eval": ("studio.commands.eval", "evaluate a trained policy checkpoint"),
+    "dagger": ("studio.commands.dagger", "DAgger rounds: roll out, label, append, retrain"),
     "bench": ("studio.commands.bench", "measure simulation and rendering speed"),
 }
 
