@@ -76,7 +76,7 @@ def bc_score(work: Path, data: Path, name: str, seed: int, extra: list[str], log
             "--no-progress", *extra], log)  # fmt: skip
         out = sh([*CLI, "eval", str(run / "checkpoint.pt"), "--episodes", "100", "--json"], log)
         (run / "eval.json").write_text(out)
-    return json.loads((run / "eval.json").read_text())
+    return json.loads((run / "eval.json").read_text())["policy"]
 
 
 def first_reach(evals: list[dict], target: float) -> str:

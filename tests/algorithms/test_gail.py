@@ -221,3 +221,37 @@ def test_train_needs_make_env_and_bad_settings_say_what_to_fix(demos):
         algorithms.make_config("gail", {"reward": "airl"})
     with pytest.raises(ValueError, match="num_envs must be >= 1"):
         algorithms.make_config("gail", {"num_envs": 0})
+
+
+def test_cli_gail_on_a_reacher_file_then_eval(tmp_path, capsys):
+    """The command line the checks use: env from the file, metrics.jsonl, eval loads the run."""
+    import json
+
+    from studio.cli import main
+
+    data = tmp_path / "reacher.h5"
+    collect = ["collect", "--env", "Reacher-v5", "--episodes", "2", "--out", str(data)]
+    assert main([*collect, "--no-progress"]) == 0
+    sets = {
+        "total_env_steps": 512,
+        "num_envs": 2,
+        "rollout_steps": 128,
+        "eval_every": 256,
+        "eval_episodes": 2,
+        "eval_seed": 1000,
+        "warm_start": 10,
+        "hidden_sizes": "32,32",
+    }
+    args = ["train", "--algo", "gail", "--data", str(data), "--seed", "0"]
+    args += ["--runs-dir", str(tmp_path / "runs"), "--name", "g", "--no-progress", "--threads", "1"]
+    assert main([*args, *(f"--set={k}={v}" for k, v in sets.items())]) == 0
+    run = tmp_path / "runs" / "g"
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    rounds = [m for m in lines if "round" in m and m["round"] > 0]
+    assert [m["env_steps"] for m in rounds] == [256, 512]
+    assert all("eval_return" in m and "eval_success" in m for m in rounds)
+    assert all(m["time_s"] > 0 for m in rounds)
+    assert json.loads((run / "config.json").read_text())["env"] == "Reacher-v5"
+    capsys.readouterr()
+    assert main(["eval", str(run / "checkpoint.pt"), "--episodes", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["policy"]["episodes"] == 2
