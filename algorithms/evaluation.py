@@ -152,6 +152,8 @@ def evaluate(
     saw_collision = False
     try:
         space = envs[0].action_space
+        if not isinstance(space, gym.spaces.Box):
+            raise ValueError(f"evaluate needs a Box action space, the env has {space}")
         low, high = np.asarray(space.low), np.asarray(space.high)
         cols = obs_columns(policy, envs[0])
         for first in range(0, episodes, num_envs):
@@ -179,14 +181,14 @@ def evaluate(
                         collision[j] |= bool(info["collision"])
                     if term or trunc or (max_steps is not None and length[j] >= max_steps):
                         done[j] = True
-            for j, i in enumerate(ids):
+            for k, i in enumerate(ids):
                 records.append(
                     EpisodeRecord(
                         seed=seed + i,
-                        ret=float(ret[j]),
-                        length=int(length[j]),
-                        success=bool(success[j]),
-                        collision=bool(collision[j]) if saw_collision else None,
+                        ret=float(ret[k]),
+                        length=int(length[k]),
+                        success=bool(success[k]),
+                        collision=bool(collision[k]) if saw_collision else None,
                     )
                 )
     finally:

@@ -67,6 +67,14 @@ class PolicyNet(nn.Module):
     ``(action - act_mean) / act_std``.
     """
 
+    # The algorithm's network: an nn.Module with loss() and predict() (see bc.py, cvae.py).
+    net: Any
+    # Buffers, declared for type checkers (register_buffer sets them at run time).
+    obs_mean: torch.Tensor
+    obs_std: torch.Tensor
+    act_mean: torch.Tensor
+    act_std: torch.Tensor
+
     def __init__(self, net: nn.Module, *, obs_dim: int, act_dim: int) -> None:
         super().__init__()
         self.net = net

@@ -121,7 +121,7 @@ class Trainer:
         self.algorithm = registry.name_of(cfg)
         self.device = resolve_device(device)
         seed = int(rng) if isinstance(rng, int | np.integer) else None
-        rng = np.random.default_rng(seed) if seed is not None else rng
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(seed)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.num_threads = cfg.num_threads if num_threads is None else int(num_threads)
         if self.num_threads < 0:
@@ -130,8 +130,8 @@ class Trainer:
         self.step = 0
 
         demo = as_demo_data(data)
-        self.train_demos, self.val_demos = split_demos(demo, cfg.val_fraction, rng)
-        torch_seed = int(rng.integers(2**62))
+        self.train_demos, self.val_demos = split_demos(demo, cfg.val_fraction, gen)
+        torch_seed = int(gen.integers(2**62))
         self._gen = torch.Generator(device=self.device).manual_seed(torch_seed)
         self._val_seed = torch_seed + 1
         torch_init = torch.Generator().manual_seed(torch_seed + 2)

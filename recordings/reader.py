@@ -7,7 +7,7 @@ import functools
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import h5py
 import numpy as np
@@ -201,7 +201,7 @@ class Dataset:
             return [str(k) for k in parts]
         return None
 
-    def _fail(self, name: str, errs: list[ValidationError]) -> None:
+    def _fail(self, name: str, errs: list[ValidationError]) -> NoReturn:
         """Raise the first problem; when lenient, first mark the demo skipped and list why."""
         if self.lenient and name not in self._bad:
             self._bad.add(name)

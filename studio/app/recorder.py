@@ -77,7 +77,7 @@ class Recorder(QObject):
 
     def close(self) -> None:
         """Commit whatever is in progress (see :meth:`commit_for_exit`) and close the file."""
-        self.commit_for_exit()
+        self.commit_for_exit(keep=True)
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -183,12 +183,24 @@ class Recorder(QObject):
             self._writer = None
         self.steps = 0
 
-    def commit_for_exit(self) -> None:
-        """Closing: commit whatever was recorded (a failure leaves its journal for recovery)."""
+    def commit_for_exit(self, *, keep: bool = True) -> None:
+        """Closing: commit whatever was recorded (a failure leaves its journal for recovery).
+
+        Args:
+            keep: False for an episode that awaits the person's keep/discard: it is neither
+                kept nor dropped but left as a journal, which the next opening of the file
+                offers back (keep or discard), so closing never decides for the person.
+        """
         if self._writer is None:
             return
         if self.steps == 0:
             self.discard()
+            return
+        if not keep:
+            with contextlib.suppress(RecordingError):  # what reached the journal stays there
+                self._writer.flush()  # every step, not only those of the last periodic flush
+            self._writer.abandon()
+            self._writer = None
             return
         with contextlib.suppress(RecordingError):
             self.keep()

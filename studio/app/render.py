@@ -1,10 +1,11 @@
 """Rendering off the GUI thread: a worker with its own env copy, GL context and renderer.
 
-The live env's MjData belongs to the GUI thread (DESIGN.md). To render without blocking the
-control loop, the GUI thread sends the worker a *copy* of the state (``env.get_state()``, a few
-hundred floats) and the camera; the worker restores it into its own env instance with
-``set_state`` (exact, task state included) and renders that. So no MjData is shared between
-threads, and a slow software-GL frame delays only the picture, never a control step.
+The live env's MjData belongs to the GUI thread (docs/ARCHITECTURE.md, "Threads"). To render
+without blocking the control loop, the GUI thread sends the worker a *copy* of the state
+(``env.get_state()``, a few hundred floats) and the camera; the worker restores it into its own
+env instance with ``set_state`` (exact, task state included) and renders that. So no MjData is
+shared between threads, and a slow software-GL frame delays only the picture, never a control
+step.
 
 Requests are coalesced: while the worker is busy, only the newest request is kept. With
 ``threaded=False`` the same worker draws on the GUI thread inside :meth:`AsyncRenderer.request`

@@ -393,8 +393,9 @@ class MainWindow(QMainWindow):
 
     # ============================================================================= closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        # Whatever is being recorded is committed before anything else goes away.
-        self.recorder.commit_for_exit()
+        # A recording in progress is committed before anything else goes away; an episode that
+        # awaits keep/discard stays undecided and is offered back at the next opening.
+        self.recorder.commit_for_exit(keep=self.modes.mode is not Mode.PENDING)
         self.settings.set_window_layout(self.saveGeometry(), self.saveState())
         self.settings.set_bindings(self.scene.env_id, self.inputs.keyboard.bindings.to_dict())
         self.settings.set_command_bindings(self.commands.to_dict())

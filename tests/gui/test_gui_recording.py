@@ -107,6 +107,26 @@ def test_space_or_r_while_the_bar_asks_keeps_nothing(make_window, drive, tmp_pat
         assert np.asarray(ds.episode(ds.demos[0]).dones)[-1] == 1
 
 
+def test_closing_while_the_bar_asks_leaves_the_choice_for_the_next_opening(
+    make_window, drive, tmp_path
+):
+    """Issue 9, bug 1: closing the window does not decide a pending episode for the person."""
+    window = make_window()
+    drive.tap(window.viewport, Qt.Key.Key_Space)
+    _expert_episode(window)
+    assert window.mode is Mode.PENDING
+    steps = window.recorder.steps
+    window.close()
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert ds.demos == [], "closing kept nothing"
+    again = make_window(recordings=tmp_path / "demos.h5")
+    bar = again.recovery_bar
+    assert bar.isVisible() and f"{steps} steps" in bar.text()
+    bar.click_discard()
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert ds.demos == []
+
+
 def test_closing_while_recording_commits_the_episode(make_window, drive, tmp_path):
     window = make_window()
     drive.tap(window.viewport, Qt.Key.Key_Space)
