@@ -16,7 +16,6 @@ import mujoco
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from studio.app.camera import default_camera
 from studio.app.clock import SimClock, clamp_speed
 from studio.envs import make_env
 
@@ -81,7 +80,7 @@ class LiveScene(QObject):
         self.last_info: dict[str, Any] = {}
         self.last_seed = seed
         self.obs, _ = self.env.reset(seed=seed)
-        self.camera = default_camera(self.env)
+        self.camera = self.env.make_camera()
         self.shadows = False
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -212,7 +211,7 @@ class LiveScene(QObject):
 
     def reset_camera(self) -> None:
         """Back to the studio's default view of the scene."""
-        self.camera = default_camera(self.env)
+        self.camera = self.env.make_camera()
         self.state_changed.emit()
 
     def _move(self, action: mujoco.mjtMouse, dx: float, dy: float, height: int) -> None:

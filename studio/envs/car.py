@@ -240,11 +240,17 @@ class CarObstacleEnv(StudioEnv):
         }
 
     def make_camera(self) -> mujoco.MjvCamera:
-        """Chase view that follows the car, looking down the course (+x is up the screen)."""
+        """The whole course in view, looking down it (+x is up the screen).
+
+        A chase camera that tracks the car opened with the goal zone off-screen, so a person
+        could not see where to drive: the view shows start, obstacle and goal at once instead.
+        """
         cam = mujoco.MjvCamera()
-        cam.type = mujoco.mjtCamera.mjCAMERA_TRACKING
-        cam.trackbodyid = self.model.body("car").id
-        cam.distance = 3.2
+        cam.type = mujoco.mjtCamera.mjCAMERA_FREE
+        stat = self.model.stat
+        cam.lookat[:] = [stat.center[0], stat.center[1], 0.0]
+        # Steep enough to see the whole floor, low enough to read the obstacle's height.
+        cam.distance = 0.8 * stat.extent
         cam.azimuth = 0.0
-        cam.elevation = -50.0
+        cam.elevation = -64.0
         return cam
