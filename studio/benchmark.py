@@ -20,6 +20,7 @@ import mujoco
 import numpy as np
 
 from studio.envs import ARM_PUSH, CAR_OBSTACLE, make_env
+from studio.envs.rendering import FrameRenderer
 from studio.experts import make_expert
 
 
@@ -126,13 +127,11 @@ def render_fps(
     """Frames/s of scene update + render + read-back with the env's teleop camera."""
     env = make_env(env_id)
     env.reset(seed=0)
-    renderer = mujoco.Renderer(env.model, height, width)
+    renderer = FrameRenderer()
     camera = env.make_camera()
 
     def frame() -> None:
-        renderer.update_scene(env.data, camera)
-        renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = int(shadows)
-        renderer.render()
+        renderer.render(env.model, env.data, camera, width, height, shadows=shadows)
 
     frame()  # context creation is not part of the per-frame cost
     t0 = time.perf_counter()

@@ -22,6 +22,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from studio.envs import make_env
+from studio.envs.rendering import FrameRenderer
 
 _CAMERA_FIELDS = ("type", "fixedcamid", "trackbodyid", "distance", "azimuth", "elevation")
 
@@ -52,54 +53,6 @@ def camera_from_dict(d: dict, cam: mujoco.MjvCamera) -> mujoco.MjvCamera:
         setattr(cam, k, d[k])
     cam.lookat[:] = d["lookat"]
     return cam
-
-
-def fit_render_size(model: mujoco.MjModel, width: int, height: int) -> tuple[int, int]:
-    """Largest size with the aspect of ``width x height`` that fits the offscreen buffer."""
-    vis = model.vis.global_
-    scale = min(1.0, vis.offwidth / max(width, 1), vis.offheight / max(height, 1))
-    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
-
-
-class FrameRenderer:
-    """The studio's one ``mujoco.Renderer`` cache: remade only when the model or size changes.
-
-    Used by the render thread and, without it, by the GUI thread; whoever owns one must use it
-    from one thread only (the renderer's GL context belongs to that thread).
-    """
-
-    def __init__(self) -> None:
-        self._renderer: mujoco.Renderer | None = None
-        self._model: mujoco.MjModel | None = None
-        self._size = (0, 0)
-
-    def render(
-        self,
-        model: mujoco.MjModel,
-        data: mujoco.MjData,
-        camera: mujoco.MjvCamera,
-        width: int,
-        height: int,
-        *,
-        shadows: bool = False,
-    ) -> np.ndarray:
-        """Draw ``data`` from ``camera`` as ``(H, W, 3)`` uint8 (the size fitted to the buffer)."""
-        size = fit_render_size(model, width, height)
-        if self._renderer is None or size != self._size or model is not self._model:
-            self.close()
-            self._renderer = mujoco.Renderer(model, size[1], size[0])
-            self._model, self._size = model, size
-        # Shadows double the cost of a frame on software GL; the View menu turns them on.
-        self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = int(shadows)
-        self._renderer.update_scene(data, camera)
-        return self._renderer.render()
-
-    def close(self) -> None:
-        """Release the GL context."""
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-        self._model, self._size = None, (0, 0)
 
 
 class _Worker(QObject):

@@ -13,6 +13,8 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from studio.envs.rendering import FrameRenderer
+
 # The integration state is what mj_step reads: time, qpos, qvel, act, warm-start accelerations,
 # controls, applied forces and mocap poses. Restoring all of it (the warm start in particular)
 # is what makes a replay from a recorded frame reproduce the recording bit for bit.
@@ -71,7 +73,7 @@ class StudioEnv(gym.Env):
             )
         self.render_mode = render_mode
         self.width, self.height = int(width), int(height)
-        self._renderer: mujoco.Renderer | None = None
+        self._renderer: FrameRenderer | None = None
         self._camera: mujoco.MjvCamera | None = None
         self.elapsed_steps = 0
         self._env_kwargs: dict[str, Any] = {}
@@ -198,10 +200,9 @@ class StudioEnv(gym.Env):
         if self.render_mode != "rgb_array":
             return None
         if self._renderer is None:
-            self._renderer = mujoco.Renderer(self.model, self.height, self.width)
+            self._renderer = FrameRenderer()
             self._camera = self.make_camera()
-        self._renderer.update_scene(self.data, self._camera)
-        return self._renderer.render()
+        return self._renderer.render(self.model, self.data, self._camera, self.width, self.height)
 
     def close(self) -> None:
         """Release the renderer (its GL context)."""

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 
 from recordings import Dataset, RecordingFile
 from studio.app.modes import Mode
-from studio.app.render import FrameRenderer
 from studio.envs import ARM_PUSH, CAR_OBSTACLE, make_env
+from studio.envs.rendering import FrameRenderer
 from widgets.dataset_panel import DemoRow
 
 pytestmark = pytest.mark.gui
