@@ -67,6 +67,8 @@ class Viewport(QWidget):
         self._action_labels: list[str] = []
         self._action_title = "action"
         self._banner = ""
+        self._title_box = QRectF()  # where the title and hints were last painted
+        self._banner_box = QRectF()  # where the banner was last painted
         self._banner_color = _ACCENT
         self._new_frame = False
 
@@ -141,6 +143,10 @@ class Viewport(QWidget):
         self._action_title = title
         self.update()
 
+    def painted_rects(self) -> tuple[QRectF, QRectF]:
+        """Where the last paint put the title-and-hints box and the banner (empty if none)."""
+        return QRectF(self._title_box), QRectF(self._banner_box)
+
     def set_banner(self, text: str, color: QColor | None = None) -> None:
         """A short centred message at the top (e.g. ``"Success!"``); empty hides it."""
         self._banner = text
@@ -209,6 +215,7 @@ class Viewport(QWidget):
 
     def _paint_title(self, p: QPainter) -> None:
         hints = self._hints if self._hints_visible else []
+        self._title_box = QRectF()
         if not self._title and not hints:
             return
         title_font, key_font, text_font = self._font(11, True), self._font(9, True), self._font(9)
@@ -223,6 +230,7 @@ class Viewport(QWidget):
         width = max(title_w, key_w + 12 + text_w) + 20
         height = 12 + (line + 4 if self._title else 0) + len(hints) * (line - 1) + 4
         box = QRectF(10, 10, width, height)
+        self._title_box = box
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(_PANEL)
         p.drawRoundedRect(box, 6, 6)
@@ -296,11 +304,15 @@ class Viewport(QWidget):
             )
 
     def _paint_banner(self, p: QPainter) -> None:
+        self._banner_box = QRectF()
         if not self._banner:
             return
         p.setFont(self._font(14, True))
         w = p.fontMetrics().horizontalAdvance(self._banner) + 40
         box = QRectF((self.width() - w) / 2, 14, w, 38)
+        if box.intersects(self._title_box):  # never over the mode's title and its hints
+            box.moveTop(self._title_box.bottom() + 10)
+        self._banner_box = box
         p.setPen(Qt.PenStyle.NoPen)
         color = QColor(self._banner_color)
         color.setAlpha(215)

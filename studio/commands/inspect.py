@@ -147,8 +147,9 @@ def _print(s: dict[str, Any], verbose: bool) -> None:
         n = s["pending_recovery"]
         what = "recording" if n == 1 else "recordings"
         print(
-            f"Unfinished: {n} {what} cut short by a crash, not yet in the file. The studio "
-            "offers them back when it opens the file (from code: RecordingFile.recover())."
+            f"Unfinished: {n} {what} not yet in the file (cut short by a crash, or left "
+            "undecided when the studio closed). The studio offers them back, keep or discard, "
+            "when it opens the file (from code: RecordingFile.recover())."
         )
     if s["problems"]:
         print(f"Problems ({len(s['problems'])}):")

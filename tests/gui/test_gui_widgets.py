@@ -77,3 +77,23 @@ def test_episode_end_bar(qtbot):
     assert bar.isVisible()
     with qtbot.waitSignal(bar.kept):
         bar.click_keep()
+
+
+def test_viewport_banner_never_covers_the_title_and_hints(qtbot):
+    """A refusal banner sat over the mode's title ("Keep or discard?"), hiding what to do."""
+    vp = Viewport()
+    qtbot.addWidget(vp)
+    vp.resize(700, 500)
+    vp.set_frame(np.zeros((240, 320, 3), np.uint8))
+    vp.set_title("Keep or discard? · Arm push · 1×")
+    vp.set_hints([("Return / Enter", "Keep the episode"), ("Backspace / Del", "Discard it")])
+    vp.set_banner("Keep (Return / Enter) or discard (Backspace / Del) the episode first")
+    vp.grab()  # paints
+    title, banner = vp.painted_rects()
+    assert not title.isEmpty() and not banner.isEmpty()
+    assert not banner.intersects(title)
+    vp.set_hints_visible(False)
+    vp.set_title("")
+    vp.grab()
+    title, banner = vp.painted_rects()
+    assert title.isEmpty() and banner.top() < 20  # nothing to avoid: back at the top

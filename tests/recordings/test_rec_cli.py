@@ -250,7 +250,7 @@ def test_inspect_words_a_crashed_recording_for_a_person(tmp_path: Path, capsys) 
     w.abandon()  # as after a crash
     assert main(["inspect", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "Unfinished: 1 recording cut short by a crash, not yet in the file" in out
+    assert "Unfinished: 1 recording not yet in the file (cut short by a crash" in out
     assert "await" not in out and "episode(s)" not in out
 
 
