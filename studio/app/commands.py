@@ -20,7 +20,7 @@ from studio.app.modes import Mode
 from studio.gamepad import Button
 
 _ALL = frozenset(Mode)
-_DRIVING = frozenset({Mode.LIVE, Mode.RECORDING})
+_DRIVING = frozenset({Mode.LIVE, Mode.RECORDING, Mode.POLICY})
 _NO_EPISODE = frozenset({Mode.LIVE, Mode.PLAYBACK})  # the file may change: no episode is open
 
 
@@ -79,7 +79,7 @@ COMMANDS: tuple[Command, ...] = (
         "Reset the episode",
         ("R",),
         (Button.Y,),
-        frozenset({Mode.LIVE, Mode.RECORDING}),
+        _DRIVING,
         "Episode",
         hint=True,
     ),
@@ -88,7 +88,7 @@ COMMANDS: tuple[Command, ...] = (
         "Pause / resume",
         ("P",),
         (Button.START,),
-        frozenset({Mode.LIVE, Mode.RECORDING, Mode.PLAYBACK}),
+        frozenset({Mode.LIVE, Mode.RECORDING, Mode.PLAYBACK, Mode.POLICY}),
         "Episode",
     ),
     Command("slower", "Slower", ("[",), (Button.DPAD_DOWN,), menu="View", hint=True),
@@ -125,8 +125,23 @@ COMMANDS: tuple[Command, ...] = (
         "Back to live driving",
         ("Esc",),
         (Button.B,),
-        frozenset({Mode.PLAYBACK}),
+        frozenset({Mode.PLAYBACK, Mode.POLICY}),
         "Playback",
+        hint=True,
+    ),
+    Command(
+        "load_policy",
+        "&Load a policy checkpoint…",
+        ("Ctrl+L",),
+        modes=frozenset({Mode.LIVE, Mode.POLICY}),
+        menu="Policy",
+    ),
+    Command(
+        "drive_policy",
+        "Let the policy drive",
+        ("G",),
+        modes=frozenset({Mode.LIVE}),
+        menu="Policy",
         hint=True,
     ),
     Command("camera_reset", "Reset the camera", ("C",), menu="View"),

@@ -19,6 +19,7 @@ from studio.app.commands import BY_ID, CommandBindings
 from studio.app.input import InputMux
 from studio.app.modes import Mode, ModeMachine
 from studio.app.playback import PlaybackController
+from studio.app.policy_driver import PolicyDriver
 from studio.app.recorder import Recorder
 from studio.app.scene import LiveScene, Step
 
@@ -68,9 +69,11 @@ class StudioController(QObject):
         playback: PlaybackController,
         inputs: InputMux,
         commands: CommandBindings,
+        policy: PolicyDriver | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.policy = policy or PolicyDriver(self)
         self.modes = modes
         self.recorder = recorder
         self.playback = playback
@@ -90,8 +93,10 @@ class StudioController(QObject):
             "play_pause": self.playback.toggle,
             "step_back": lambda: self.playback.step(-1),
             "step_forward": lambda: self.playback.step(+1),
-            "live": self.leave_playback,
+            "live": self._on_live,
             "camera_reset": lambda: self.scene.reset_camera(),
+            "drive_policy": self.start_policy,
+            "load_policy": lambda: self.refused.emit("No checkpoint dialog in this window"),
         }
         inputs.command_triggered.connect(self.run)
         inputs.command_refused.connect(self._on_refused_key)
@@ -103,6 +108,7 @@ class StudioController(QObject):
         scene.set_speed(self.speed)
         scene.stepped.connect(self._on_stepped)
         scene.episode_finished.connect(self._on_episode_finished)
+        scene.scene_reset.connect(self.policy.reset)  # a policy's history is per episode
 
     def set_handler(self, command: str, handler: Callable[[], Any]) -> None:
         """Give a command its handler (the window's dialogs: files, help, quit)."""
@@ -163,10 +169,52 @@ class StudioController(QObject):
         else:
             self.set_paused(not self.scene.paused)
 
+    # ----------------------------------------------------------------------------- policy
+    @property
+    def policy_drives(self) -> bool:
+        """Whether the loaded policy, not the person, makes the scene's actions now."""
+        if self.mode is Mode.POLICY:
+            return True
+        return self.mode is Mode.RECORDING and self.recorder.source == "policy"
+
+    def _driver_mode(self) -> Mode:
+        """Where an episode's end returns to: whoever drove it keeps driving."""
+        return Mode.POLICY if self.recorder.source == "policy" else Mode.LIVE
+
+    def start_policy(self) -> bool:
+        """Hand the wheel to the loaded policy on a fresh episode; False when it cannot."""
+        if not self.policy.loaded:
+            load = self.commands.key_text("load_policy")
+            self.refused.emit(f"Load a policy checkpoint first ({load}, or a run in Train)")
+            return False
+        if not self.modes.can(Mode.POLICY):
+            self.refused.emit(self._why_not("drive_policy"))
+            return False
+        self.inputs.release_all()
+        self.set_paused(False)
+        self.modes.go(Mode.POLICY)
+        self.scene.reset()
+        self.message.emit(f"{self.policy.label} drives; Esc takes the wheel back")
+        return True
+
+    def leave_policy(self) -> None:
+        """Back to the person driving, on a fresh episode."""
+        if self.mode is Mode.POLICY:
+            self.modes.go(Mode.LIVE)
+            self.scene.reset()
+
+    def _on_live(self) -> None:
+        if self.mode is Mode.POLICY:
+            self.leave_policy()
+        else:
+            self.leave_playback()
+
     # ----------------------------------------------------------------------------- recording
     def _on_record(self) -> None:
         if self.mode is Mode.RECORDING:
             self.stop_recording("stopped")
+        elif self.mode is Mode.POLICY:
+            self.start_recording(device=f"policy:{self.policy.label}", source="policy")
         else:
             self.start_recording()
 
@@ -201,7 +249,7 @@ class StudioController(QObject):
             self.modes.go(Mode.PENDING)
             self.episode_ended.emit(reason, success, self.recorder.steps)
         else:
-            self.modes.go(Mode.LIVE)  # nothing recorded: back to driving
+            self.modes.go(self._driver_mode())  # nothing recorded: back to driving
             self.episode_decided.emit("Nothing was recorded")
 
     def keep(self) -> str | None:
@@ -228,7 +276,7 @@ class StudioController(QObject):
         self._decided("Episode discarded")
 
     def _decided(self, text: str) -> None:
-        self.modes.go(Mode.LIVE)
+        self.modes.go(self._driver_mode())
         self.scene.reset()
         self.episode_decided.emit(text)
 
@@ -251,7 +299,7 @@ class StudioController(QObject):
             QTimer.singleShot(AUTO_RESET_MS, self._on_auto_reset)
 
     def _on_auto_reset(self) -> None:
-        if self.mode is Mode.LIVE and self.scene.halted:
+        if self.mode in (Mode.LIVE, Mode.POLICY) and self.scene.halted:
             self.scene.reset()
 
     # ----------------------------------------------------------------------------- playback

@@ -24,11 +24,14 @@ class Mode(Enum):
     """A recorded episode ended; the scene waits until the person keeps or discards it."""
     PLAYBACK = "playback"
     """A recorded demo is shown from its exact states; the control loop is stopped."""
+    POLICY = "policy"
+    """A loaded policy drives; nothing is written. Recording from here records the policy's
+    episode (``source=policy``): the mode is then RECORDING with the policy at the wheel."""
 
     @property
     def drives_scene(self) -> bool:
         """Whether the control loop steps the live env in this mode."""
-        return self in (Mode.LIVE, Mode.RECORDING)
+        return self in (Mode.LIVE, Mode.RECORDING, Mode.POLICY)
 
     @property
     def title(self) -> str:
@@ -41,15 +44,19 @@ _TITLES = {
     Mode.RECORDING: "Recording",
     Mode.PENDING: "Keep or discard?",
     Mode.PLAYBACK: "Playback",
+    Mode.POLICY: "Policy driving",
 }
 
 TRANSITIONS: dict[Mode, frozenset[Mode]] = {
-    Mode.LIVE: frozenset({Mode.RECORDING, Mode.PLAYBACK}),
-    # Stopped with steps: ask; discarded, or stopped before the first step: back to live.
-    Mode.RECORDING: frozenset({Mode.PENDING, Mode.LIVE}),
+    Mode.LIVE: frozenset({Mode.RECORDING, Mode.PLAYBACK, Mode.POLICY}),
+    # Stopped with steps: ask; discarded, or stopped before the first step: back to whoever
+    # drove (the person: live; a policy: policy driving).
+    Mode.RECORDING: frozenset({Mode.PENDING, Mode.LIVE, Mode.POLICY}),
     # Only the person's keep or discard leaves this mode (issue 9, bug 1).
-    Mode.PENDING: frozenset({Mode.LIVE}),
+    Mode.PENDING: frozenset({Mode.LIVE, Mode.POLICY}),
     Mode.PLAYBACK: frozenset({Mode.LIVE}),
+    # Recording a policy episode, or handing the wheel back to the person.
+    Mode.POLICY: frozenset({Mode.LIVE, Mode.RECORDING}),
 }
 
 

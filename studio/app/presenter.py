@@ -123,11 +123,19 @@ class Presenter:
                 f"▶ Playback · {pb.name} · frame {pb.index + 1}/{pb.length} · {pb.speed:g}×"
             )
         else:
-            mark = {Mode.RECORDING: "●", Mode.PENDING: "■"}.get(mode, "●")
+            mark = {Mode.RECORDING: "●", Mode.PENDING: "■", Mode.POLICY: "◆"}.get(mode, "●")
+            title = mode.title
+            if w.controller.policy_drives or (
+                mode is Mode.PENDING and w.recorder.source == "policy"
+            ):
+                title = f"{title} · policy {w.policy_driver.label}"
+                if mode is Mode.RECORDING:
+                    title = f"Recording the policy · {w.policy_driver.label}"
             w.viewport.set_title(
-                f"{mark} {mode.title} · {scene_title(w.scene.env_id)} · {w.controller.speed:g}×"
+                f"{mark} {title} · {scene_title(w.scene.env_id)} · {w.controller.speed:g}×"
             )
-        hints = w.inputs.keyboard.bindings.help_rows()[:-1] if mode.drives_scene else []
+        person_drives = mode.drives_scene and not w.controller.policy_drives
+        hints = w.inputs.keyboard.bindings.help_rows()[:-1] if person_drives else []
         hints += w.commands.help_rows([mode], hints_only=True)
         w.viewport.set_hints(hints)
         self.before_frame()
@@ -144,6 +152,9 @@ class Presenter:
                 vp.set_action(w.playback.actions[w.playback.index], labels, "recorded action")
             return
         vp.set_recording(mode is Mode.RECORDING, f"REC  {w.recorder.steps} steps")
+        if w.controller.policy_drives:
+            vp.set_action(w.policy_driver.last_action, labels, "policy action")
+            return
         device = "gamepad" if w.inputs.active_device.startswith("gamepad") else "keyboard"
         vp.set_action(w.inputs.last_action, labels, f"command ({device})")
 
@@ -252,6 +263,7 @@ class Presenter:
             Mode.RECORDING: f"● REC {w.recorder.steps} steps",
             Mode.PENDING: "ended: keep/discard?",
             Mode.PLAYBACK: "playback",
+            Mode.POLICY: "policy driving",
         }[mode]
         w.status.show_values(
             sim_time=float(scene.env.data.time),

@@ -18,11 +18,15 @@ from PySide6.QtCore import QObject, Signal
 from recordings import Dataset, Provenance, RecordingError, RecordingFile, scene_of
 from studio.app.scene import Step
 
-_PROVENANCE = {"human": Provenance.HUMAN, "scripted": Provenance.SCRIPTED}
+_PROVENANCE = {
+    "human": Provenance.HUMAN,
+    "scripted": Provenance.SCRIPTED,
+    "policy": Provenance.POLICY,
+}
 
 
 class Recorder(QObject):
-    """Writes human demonstrations of the live scene into one recordings file.
+    """Writes episodes of the live scene (a person, a scripted expert or a policy driving).
 
     Signals:
         file_opened(path): a recordings file was opened or created ("" when closed).
@@ -105,7 +109,8 @@ class Recorder(QObject):
             env: the live scene's env.
             device: what drove it ("keyboard", "gamepad:<name>", "scripted expert").
             seed: the seed of the reset the episode starts from (stored with the demo).
-            source: who drove: "human" or "scripted" (a scripted expert).
+            source: who drove: "human", "scripted" (a scripted expert) or "policy" (a
+                trained policy: the rollouts DAgger and the relabel mode work on).
 
         Raises:
             RecordingError: the file holds another scene's demos (nothing was started).

@@ -19,6 +19,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QFileDialog,
     QMainWindow,
     QMessageBox,
     QVBoxLayout,
@@ -28,6 +29,8 @@ from PySide6.QtWidgets import (
 from studio.app.clock import clamp_speed
 from studio.app.commands import COMMANDS, CommandBindings
 from studio.app.controller import StudioController
+from studio.app.eval_panel import EvalPanel
+from studio.app.evaluation import EvalController
 from studio.app.files import FileDialogs
 from studio.app.frames import FrameScheduler
 from studio.app.input import InputMux
@@ -40,12 +43,15 @@ from studio.app.panels import (
     scene_title,
 )
 from studio.app.playback import PlaybackController
+from studio.app.policy_driver import PolicyDriver
 from studio.app.presenter import Presenter
 from studio.app.recorder import Recorder
 from studio.app.scene import LiveScene
 from studio.app.session import SessionController
 from studio.app.settings import AppSettings
 from studio.app.teleop import KeyBindings
+from studio.app.train_panel import TrainPanel
+from studio.app.training import TorchLoader, TrainingController
 from studio.envs import SCENES
 from widgets.dataset_panel import DatasetPanel
 from widgets.status import EpisodeEndBar
@@ -84,6 +90,10 @@ class MainWindow(QMainWindow):
             GUI thread, which blocks the control loop for the length of each frame.
         """
         super().__init__()
+        # Torch loads in the background from the first moment (seconds of imports and
+        # torch.optim's lazy set-up); the Train panel fills in when it is done.
+        self.torch_loader = TorchLoader(self)
+        self.torch_loaded = False
         self.settings = AppSettings(settings)
         self.setWindowTitle("Imitation Studio")
         self.resize(1400, 900)
@@ -133,8 +143,24 @@ class MainWindow(QMainWindow):
         self.controls_panel = ControlsPanel()
         self.demos_dock = self._dock("Demos", self.dataset_panel, "DemosDock")
         self.help_dock = self._dock("Controls", self.controls_panel, "ControlsDock")
+        self.training = TrainingController(self)
+        self.evaluation = EvalController(self)
+        self.policy_driver = PolicyDriver(self)
+        self.train_panel = TrainPanel(
+            self.training,
+            recordings_path=lambda: self.recorder.path,
+            scene_id=lambda: self.scene.env_id,
+            selected_demos=lambda: self.dataset_panel.selected_names(),
+            masks=self._masks,
+        )
+        self.eval_panel = EvalPanel(self.evaluation)
+        self.train_dock = self._dock("Train", self.train_panel, "TrainDock")
+        self.eval_dock = self._dock("Evaluate", self.eval_panel, "EvalDock")
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.demos_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.help_dock)
+        self.tabifyDockWidget(self.help_dock, self.train_dock)
+        self.tabifyDockWidget(self.train_dock, self.eval_dock)
+        self.help_dock.raise_()
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
 
@@ -151,7 +177,14 @@ class MainWindow(QMainWindow):
             self.viewport, self.modes, self.scene, self.playback, threaded=threaded_render
         )
         self.controller = StudioController(
-            self.modes, self.scene, self.recorder, self.playback, self.inputs, self.commands, self
+            self.modes,
+            self.scene,
+            self.recorder,
+            self.playback,
+            self.inputs,
+            self.commands,
+            self.policy_driver,
+            self,
         )
         self.session = SessionController(
             self.recorder, self.modes, lambda: self.scene.env_id, self._switch_scene, self
@@ -164,6 +197,7 @@ class MainWindow(QMainWindow):
             ("open_file", self.files.on_open),
             ("quit", self.close),
             ("help", self.presenter.toggle_hints),
+            ("load_policy", self._on_load_policy),
         ):
             self.controller.set_handler(cid, handler)
         self._build_menus()
@@ -190,6 +224,8 @@ class MainWindow(QMainWindow):
         self._status_timer.setInterval(250)
         self._status_timer.timeout.connect(self.presenter.update_status)
         self._status_timer.start()
+        self.torch_loader.loaded.connect(self._on_torch_loaded)
+        self.torch_loader.start()
         self.scene.start()
         self.presenter.update_status()
 
@@ -211,9 +247,28 @@ class MainWindow(QMainWindow):
             return None
 
     def _make_scene(self, env_id: str) -> LiveScene:
-        scene = LiveScene(env_id, lambda dt: self.inputs.action(dt), seed=self._seed, parent=self)
+        scene = LiveScene(env_id, self._action, seed=self._seed, parent=self)
         scene.shadows = self.settings.shadows
         return scene
+
+    def _action(self, dt: float) -> Any:
+        """The live scene's next action: the policy's while it drives, else the person's."""
+        if not self.controller.policy_drives:
+            return self.inputs.action(dt)
+        self.inputs.poll_pad()  # the pad's buttons stay commands while the policy drives
+        try:
+            return self.policy_driver.action(self.scene.env, self.scene.obs)
+        except Exception as exc:  # a policy that fails must not stop the control loop
+            text = str(exc)
+            QTimer.singleShot(0, lambda: self._policy_failed(text))
+            self.scene.set_paused(True)
+            return self.inputs.action(dt)
+
+    def _policy_failed(self, text: str) -> None:
+        if self.modes.mode is Mode.POLICY:
+            self.controller.leave_policy()
+        self.controller.set_paused(False)
+        self._warn("Policy", f"The policy could not act: {text}")
 
     def _stepping(self) -> bool:
         return self.modes.mode.drives_scene and self.scene.running
@@ -224,7 +279,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        menus = {m: bar.addMenu(f"&{m}") for m in ("File", "Scene", "Episode", "Playback", "View")}
+        menus = {
+            m: bar.addMenu(f"&{m}")
+            for m in ("File", "Scene", "Episode", "Playback", "Policy", "View")
+        }
         for c in COMMANDS:
             if c.menu in menus:
                 menus[c.menu].addAction(self.actions_by_id[c.id])
@@ -242,6 +300,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.demos_dock.toggleViewAction())
         view.addAction(self.help_dock.toggleViewAction())
+        view.addAction(self.train_dock.toggleViewAction())
+        view.addAction(self.eval_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.actions_by_id["help"])
         help_menu.addAction("&About").triggered.connect(self._on_about)
@@ -269,6 +329,13 @@ class MainWindow(QMainWindow):
         tl.frame_selected.connect(pb.seek)
         tl.play_toggled.connect(lambda playing: pb.play() if playing else pb.pause())
         tl.step_clicked.connect(pb.step)
+        tp = self.train_panel
+        tp.drive_requested.connect(self.drive_policy)
+        tp.evaluate_requested.connect(self._on_evaluate_requested)
+        tp.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.training.run_finished.connect(self._on_run_finished)
+        s.file_changed.connect(lambda _p: tp.refresh())
+        s.demos_changed.connect(tp.refresh)
         self.presenter.connect()
 
     # ============================================================================= public API
@@ -318,6 +385,9 @@ class MainWindow(QMainWindow):
         if self.modes.mode is Mode.PLAYBACK:
             self.playback.unload()
             self.modes.go(Mode.LIVE)
+        if self.modes.mode is Mode.POLICY:
+            self.controller.leave_policy()
+        self.policy_driver.unload()  # a policy drives the scene it was loaded for
         self.scene.close()
         self.scene = new
         self.playback.attach(new)
@@ -361,6 +431,80 @@ class MainWindow(QMainWindow):
         """Render the current state into the viewport and wait for it (screenshots, tests)."""
         self.frames.render_now(QApplication.instance(), timeout)
 
+    # ============================================================================= policies
+    def wait_for_torch(self) -> bool:
+        """Block until torch has loaded (a person asked for a policy in the first seconds)."""
+        if not self.torch_loaded:
+            self.torch_loader.wait()
+            QApplication.processEvents()  # deliver the loaded signal
+        return self.torch_loaded
+
+    def load_policy(self, path: str | Path) -> bool:
+        """Load a checkpoint to drive the live scene (its scene is opened when it names one)."""
+        if not self.wait_for_torch():
+            self._warn("Policy", "Torch could not be loaded: policies cannot run here")
+            return False
+        if self.modes.mode is Mode.POLICY:
+            self.controller.leave_policy()
+        import algorithms
+
+        try:
+            policy = algorithms.load_policy(path, device="cpu")
+        except Exception as exc:  # not a checkpoint, damaged, missing
+            self._warn("Policy", f"Cannot load {path}: {exc}")
+            return False
+        trained_on = policy.lineage.get("env_name")
+        if trained_on and trained_on != self.scene.env_id and not self.set_scene(trained_on):
+            return False
+        try:
+            label = self.policy_driver.use(policy, path, self.scene.env, self.scene.env_id)
+        except Exception as exc:
+            self._warn("Policy", f"Cannot drive with {path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Loaded {label}", 5000)
+        self.presenter.update_overlay()
+        return True
+
+    def drive_policy(self, path: str | Path) -> bool:
+        """Load ``path`` and let it drive the live scene."""
+        if self.modes.mode not in (Mode.LIVE, Mode.POLICY, Mode.PLAYBACK):
+            self.presenter.refused(self.session.busy_reason() or "Not now")
+            return False
+        self.leave_playback()
+        return self.load_policy(path) and self.controller.start_policy()
+
+    def _on_load_policy(self) -> None:
+        start = str(self.recorder.path.parent / "runs") if self.recorder.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Policy checkpoint", start, "*.pt")
+        if path:
+            self.load_policy(path)
+
+    def _on_evaluate_requested(self, path: str) -> None:
+        self.eval_panel.set_checkpoint(path)
+        self.eval_dock.raise_()
+        self.eval_panel.start()
+
+    def _masks(self) -> list[str]:
+        if self.recorder.path is None:
+            return []
+        try:
+            from recordings import Dataset
+
+            with Dataset(self.recorder.path, lenient=True) as ds:
+                return ds.mask_names()
+        except Exception:  # an unreadable file has no masks to offer; the Demos panel says why
+            return []
+
+    def _on_torch_loaded(self, error: str) -> None:
+        self.torch_loaded = not error
+        self.train_panel.set_torch_loaded(error)
+
+    def _on_run_finished(self, status: str, message: str) -> None:
+        if status in ("failed", "diverged"):
+            self._warn("Training", message)
+        else:
+            self.statusBar().showMessage(message, 8000)
+
     # ============================================================================= dialogs
     def _warn(self, title: str, text: str) -> None:
         """A non-fatal warning: status bar plus a non-modal message box (never blocks)."""
@@ -402,6 +546,12 @@ class MainWindow(QMainWindow):
         self.settings.scene = self.scene.env_id
         self.settings.sync()
         self._status_timer.stop()
+        # Worker threads end before their QThread objects go (a running one would abort).
+        self.training.stop()
+        self.evaluation.cancel()
+        self.training.wait()
+        self.evaluation.wait()
+        self.torch_loader.wait()
         self.frames.close()
         self.playback.pause()
         self.session.close()

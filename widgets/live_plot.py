@@ -1,0 +1,158 @@
+"""Live curves for long runs: append points from any rate, redraw at a fixed rate.
+
+Each curve is created once (:meth:`LivePlot.set_panels`); :meth:`LivePlot.append` only writes
+into numpy buffers (cheap, whatever the rate of the caller); a 20 Hz timer hands the changed
+buffers to pyqtgraph with ``setData``. Plots downsample by peaks and clip to the view, so a
+million-point run redraws as fast as a short one. PNG and CSV export.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+REFRESH_HZ = 20.0
+_COLORS = ("#4c9be8", "#e8844c", "#5cc06b", "#d05fd0", "#e0c040", "#909090")
+
+
+class _Series:
+    """A growable (x, y) buffer and the curve that shows it."""
+
+    def __init__(self, curve: pg.PlotDataItem) -> None:
+        self.curve = curve
+        self.x = np.empty(256)
+        self.y = np.empty(256)
+        self.n = 0
+        self.drawn = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self.x):  # double: amortised O(1) appends
+            self.x = np.resize(self.x, 2 * self.n)
+            self.y = np.resize(self.y, 2 * self.n)
+        self.x[self.n], self.y[self.n] = x, y
+        self.n += 1
+
+
+class LivePlot(QWidget):
+    """A column of plots, each with named curves, fed point by point.
+
+    Example::
+
+        plot = LivePlot()
+        plot.set_panels([("loss", [("loss", "train"), ("val_loss", "validation")])])
+        plot.append(100, {"loss": 0.3, "val_loss": 0.4})   # at any rate; drawn at 20 Hz
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, refresh_hz: float = REFRESH_HZ) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False, background="#1e2026", foreground="#c8c8c8")
+        self.view = pg.GraphicsLayoutWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.x_label = "step"
+        self._series: dict[str, _Series] = {}
+        self._plots: list[pg.PlotItem] = []
+        self._rows: list[tuple[float, dict[str, float]]] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(1000 / refresh_hz))
+        self._timer.timeout.connect(self._on_refresh)
+        self._timer.start()
+
+    # ----------------------------------------------------------------------------- set-up
+    def set_panels(
+        self, panels: Sequence[tuple[str, Sequence[tuple[str, str]]]], x_label: str = "step"
+    ) -> None:
+        """Replace the plots: ``[(title, [(key, legend), ...]), ...]``; clears the data."""
+        self.view.clear()
+        self._series.clear()
+        self._plots.clear()
+        self._rows.clear()
+        self.x_label = x_label
+        for row, (title, curves) in enumerate(panels):
+            plot = self.view.addPlot(row=row, col=0, title=title)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+            if row == len(panels) - 1:
+                plot.setLabel("bottom", x_label)
+            for i, (key, legend) in enumerate(curves):
+                pen = pg.mkPen(_COLORS[i % len(_COLORS)], width=1.5)
+                curve = plot.plot([], [], pen=pen, name=legend)
+                self._series[key] = _Series(curve)
+            if self._plots:
+                plot.setXLink(self._plots[0])
+            self._plots.append(plot)
+
+    def keys(self) -> list[str]:
+        """The keys of every curve."""
+        return list(self._series)
+
+    # ----------------------------------------------------------------------------- data
+    def append(self, x: float, values: Mapping[str, float]) -> None:
+        """Add one point to each curve named in ``values`` (unknown keys and NaN skipped)."""
+        kept: dict[str, float] = {}
+        for key, value in values.items():
+            series = self._series.get(key)
+            if series is None or value is None or not math.isfinite(float(value)):
+                continue
+            series.append(float(x), float(value))
+            kept[key] = float(value)
+        if kept:
+            self._rows.append((float(x), kept))
+
+    def clear_data(self) -> None:
+        """Empty every curve (the plots stay)."""
+        for series in self._series.values():
+            series.n = series.drawn = 0
+            series.curve.setData([], [])
+        self._rows.clear()
+
+    def points(self, key: str) -> int:
+        """Points of curve ``key`` handed to pyqtgraph so far (what is on screen)."""
+        series = self._series.get(key)
+        return 0 if series is None else series.drawn
+
+    def values(self, key: str) -> np.ndarray:
+        """Every y value appended to curve ``key``."""
+        series = self._series[key]
+        return series.y[: series.n].copy()
+
+    def refresh(self) -> None:
+        """Redraw the curves that received points (the timer calls this)."""
+        self._on_refresh()
+
+    def _on_refresh(self) -> None:
+        for series in self._series.values():
+            if series.n != series.drawn:
+                series.curve.setData(series.x[: series.n], series.y[: series.n])
+                series.drawn = series.n
+
+    # ----------------------------------------------------------------------------- export
+    def export_png(self, path: str | Path) -> Path:
+        """Save the plots as a PNG image."""
+        self.refresh()
+        path = Path(path)
+        exporter = pyqtgraph.exporters.ImageExporter(self.view.scene())
+        exporter.export(str(path))
+        return path
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Save every point: one row per x, one column per curve (empty where none)."""
+        path = Path(path)
+        keys = self.keys()
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([self.x_label, *keys])
+            for x, values in self._rows:
+                writer.writerow([f"{x:g}", *(repr(values[k]) if k in values else "" for k in keys)])
+        return path
