@@ -3,8 +3,9 @@
 Drives the real window the way a person would (key presses for driving; the scripted expert
 stands in for a skilled driver to fill the demos panel quickly) and grabs it after each step:
 live arm, live car, recording, the keep/discard prompt, playback with the timeline, the demos
-panel, and the help panel. Run it under a display (``make screenshots`` uses ``xvfb-run``) or with
-``QT_QPA_PLATFORM=offscreen``.
+panel, the help panel, a BC run and a GAIL run training (curves mid-run), the policy driving,
+and its evaluation beside the scripted expert. Run it under a display (``make screenshots`` uses
+``xvfb-run``) or with ``QT_QPA_PLATFORM=offscreen``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,67 @@ def _record_expert_demo(app: QApplication, window: MainWindow, seed: int) -> Non
         scene.step_once(expert.act(scene.obs))
     window.controller.set_paused(False)
     _wait(app, 0.05)
+
+
+def _wait_until(app: QApplication, done, timeout: float) -> bool:
+    end = time.perf_counter() + timeout
+    while not done() and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+    return bool(done())
+
+
+def _train_drive_evaluate(app: QApplication, window: MainWindow, shot) -> None:
+    """train-bc, policy-driving, evaluate and train-gail (mid-run, curves visible)."""
+    for seed in range(4, 16):  # 16 expert demos in all: enough for BC to push the puck
+        _record_expert_demo(app, window, seed)
+        window.run_command("keep")
+    panel = window.train_panel
+    window.demos_dock.hide()
+    window.train_dock.show()
+    window.train_dock.raise_()
+    _wait_until(app, lambda: panel.ready, 120)
+    panel.algo_combo.setCurrentText("bc")
+    for key, value in {"steps": "3000", "hidden_sizes": "64,64", "log_every": "50"}.items():
+        panel.form.set_value(key, value)
+    panel.start()
+    _wait_until(app, lambda: len(window.training.history.get("step", [])) >= 25, 120)
+    shot("train-bc")
+    _wait_until(app, lambda: not window.training.running, 300)
+    checkpoint = panel.run_rows()[0].checkpoint
+
+    window.drive_policy(checkpoint)
+    _wait(app, 2.0)
+    shot("policy-driving")
+    window.run_command("live")
+
+    window.eval_dock.show()
+    window.eval_dock.raise_()
+    window.eval_panel.episodes.setValue(10)
+    window.eval_panel.set_checkpoint(checkpoint)
+    window.eval_panel.start()
+    _wait_until(app, lambda: not window.evaluation.running, 300)
+    shot("evaluate")
+
+    window.train_dock.raise_()
+    panel.algo_combo.setCurrentText("gail")
+    gail = {
+        "total_env_steps": "200000",
+        "num_envs": "4",
+        "rollout_steps": "128",
+        "warm_start": "300",
+        "hidden_sizes": "64,64",
+        "eval_every": "4096",
+        "eval_episodes": "4",
+    }
+    for key, value in gail.items():
+        panel.form.set_value(key, value)
+    panel.start()
+    _wait_until(app, lambda: len(window.training.history.get("disc_loss", [])) >= 14, 300)
+    shot("train-gail")
+    panel.stop()
+    _wait_until(app, lambda: not window.training.running, 120)
+    window.demos_dock.show()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     shot("06_help_panel")
     _tap(window, Qt.Key.Key_F1)
     window.demos_dock.show()
+
+    # 8-11. Train (BC, then GAIL mid-run), let the policy drive, evaluate it (issue 11).
+    _train_drive_evaluate(app, window, shot)
 
     # 7. Live car (the whole course in view), steering left around the obstacle.
     window.set_scene(CAR_OBSTACLE)

@@ -69,25 +69,42 @@ class LivePlot(QWidget):
 
     # ----------------------------------------------------------------------------- set-up
     def set_panels(
-        self, panels: Sequence[tuple[str, Sequence[tuple[str, str]]]], x_label: str = "step"
+        self,
+        panels: Sequence[tuple[str, Sequence[tuple[str, ...]]]],
+        x_label: str = "step",
+        *,
+        columns: int = 1,
     ) -> None:
-        """Replace the plots: ``[(title, [(key, legend), ...]), ...]``; clears the data."""
+        """Replace the plots: ``[(title, [(key, legend), ...]), ...]``; clears the data.
+
+        Args:
+            panels: one plot per entry, filled row by row into ``columns`` columns; a curve
+                given as ``(key, legend, "points")`` is drawn with markers.
+            x_label: the shared x axis' name (shown under the bottom row).
+            columns: plots side by side (many plots stay readable in a short panel).
+        """
         self.view.clear()
         self._series.clear()
         self._plots.clear()
         self._rows.clear()
         self.x_label = x_label
-        for row, (title, curves) in enumerate(panels):
-            plot = self.view.addPlot(row=row, col=0, title=title)
+        rows = -(-len(panels) // columns)
+        for i, (title, curves) in enumerate(panels):
+            row, col = divmod(i, columns)
+            plot = self.view.addPlot(row=row, col=col, title=title)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-            if row == len(panels) - 1:
+            if row == rows - 1:
                 plot.setLabel("bottom", x_label)
-            for i, (key, legend) in enumerate(curves):
-                pen = pg.mkPen(_COLORS[i % len(_COLORS)], width=1.5)
-                curve = plot.plot([], [], pen=pen, name=legend)
+            for i, (key, legend, *style) in enumerate(curves):
+                color = _COLORS[i % len(_COLORS)]
+                pen = pg.mkPen(color, width=1.5)
+                # "points": sparse series (an evaluation every N steps) get markers, so a
+                # single point shows.
+                marks = {"symbol": "o", "symbolSize": 6, "symbolBrush": color} if style else {}
+                curve = plot.plot([], [], pen=pen, name=legend, **marks)
                 self._series[key] = _Series(curve)
             if self._plots:
                 plot.setXLink(self._plots[0])

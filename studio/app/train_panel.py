@@ -60,10 +60,10 @@ GAIL_PANELS = [
         [
             ("learned_reward", "learned reward"),
             ("episode_return", "return"),
-            ("eval_return", "eval"),
+            ("eval_return", "eval", "points"),
         ],
     ),
-    ("success", [("episode_success", "rollouts"), ("eval_success", "eval")]),
+    ("success", [("episode_success", "rollouts"), ("eval_success", "eval", "points")]),
     ("env steps/s", [("env_steps_per_s", "env steps/s")]),
 ]
 RUN_COLUMNS = ["run", "algo", "status", "elapsed", "step", "latest"]
@@ -232,7 +232,7 @@ class TrainPanel(QWidget):
         rcol.addLayout(rrow)
         rcol.addWidget(self.runs_table, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        for w, stretch in ((settings, 2), (watch, 4), (runs_box, 1)):
+        for w, stretch in ((settings, 2), (watch, 5), (runs_box, 1)):
             self.splitter.addWidget(w)
             self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
         layout = QVBoxLayout(self)
@@ -306,7 +306,10 @@ class TrainPanel(QWidget):
 
         self.form.set_dataclass(algorithms.get(name).config_cls)
         gail = hasattr(algorithms.get(name).config_cls(), "total_env_steps")
-        self.plot.set_panels(GAIL_PANELS if gail else LOSS_PANELS, "env steps" if gail else "step")
+        if gail:
+            self.plot.set_panels(GAIL_PANELS, "env steps", columns=2)
+        else:
+            self.plot.set_panels(LOSS_PANELS, "step")
         self._on_form_edited()
 
     def _on_device_changed(self, device: str) -> None:
@@ -452,6 +455,7 @@ class TrainPanel(QWidget):
         elif hist.get("env_steps_per_s"):
             rate = f"{hist['env_steps_per_s'][-1]:,.0f} env steps/s"
         eta = (total - step) * elapsed / step if step > 0 and total else math.nan
+        self._update_live_row(step, total, elapsed)
         self.rate_label.setText(
             f"{rate} · elapsed {_duration(elapsed)} · ETA {_duration(eta)}"
             if rate
@@ -507,6 +511,19 @@ class TrainPanel(QWidget):
                 if c == 2 and run.message:
                     item.setToolTip(run.message)
                 table.setItem(r, c, item)
+
+    def _update_live_row(self, step: float, total: int, elapsed: float) -> None:
+        """The running run's row follows the metrics (its files are not re-read)."""
+        if self.controller.request is None:
+            return
+        live = self.controller.request.run_dir
+        hist = self.controller.history
+        latest = {k: v[-1] for k, v in hist.items() if v}
+        for r, run in enumerate(self._runs):
+            if run.path == live:
+                cells = {3: _duration(elapsed), 4: f"{int(step)}/{total}", 5: _latest_text(latest)}
+                for c, text in cells.items():
+                    self.runs_table.setItem(r, c, QTableWidgetItem(text))
 
     def run_rows(self) -> list[runs.RunInfo]:
         """The runs listed."""
