@@ -30,10 +30,12 @@ CLI = [sys.executable, "-m", "studio"]
 RESULTS = Path(__file__).parent / "results" / "gail.md"
 
 
-def sh(cmd: list[str], log: list[str]) -> str:
-    """Run a command (one torch thread each), record it, return its stdout."""
+def sh(cmd: list[str], log: list[str], *, run: bool = True) -> str:
+    """Record a command; run it unless ``run`` is false (its output is already in --work)."""
     shown = " ".join(["imitation-studio", *cmd[3:]])
     log.append(shown)
+    if not run:
+        return ""
     print("$", shown, flush=True)
     tic = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True)
@@ -46,9 +48,8 @@ def sh(cmd: list[str], log: list[str]) -> str:
 
 def collect(work: Path, env: str, n: int, log: list[str]) -> Path:
     path = work / f"{env.split('/')[-1]}-{n}.h5"
-    if not path.exists():
-        sh([*CLI, "collect", "--env", env, "--episodes", str(n), "--out", str(path),
-            "--no-progress"], log)  # fmt: skip
+    sh([*CLI, "collect", "--env", env, "--episodes", str(n), "--out", str(path),
+        "--no-progress"], log, run=not path.exists())  # fmt: skip
     return path
 
 
@@ -58,23 +59,27 @@ def metrics(run: Path) -> list[dict[str, float]]:
 
 def gail_run(work: Path, data: Path, name: str, seed: int, sets: dict[str, Any], log) -> list:
     run = work / "runs" / name
-    if not (run / "metrics.jsonl").exists() or "eval_return" not in metrics(run)[-1]:
+    todo = not (run / "metrics.jsonl").exists() or "eval_return" not in metrics(run)[-1]
+    if todo:
         shutil.rmtree(run, ignore_errors=True)
-        args = [f"--set={k}={v}" for k, v in sets.items()]
-        sh([*CLI, "train", "--algo", "gail", "--data", str(data), "--seed", str(seed),
-            "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
-            "--no-progress", *args], log)  # fmt: skip
+    args = [f"--set={k}={v}" for k, v in sets.items()]
+    sh([*CLI, "train", "--algo", "gail", "--data", str(data), "--seed", str(seed),
+        "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
+        "--no-progress", *args], log, run=todo)  # fmt: skip
     return [m for m in metrics(run) if "eval_return" in m]
 
 
 def bc_score(work: Path, data: Path, name: str, seed: int, extra: list[str], log) -> dict:
     run = work / "runs" / name
-    if not (run / "eval.json").exists():
+    todo = not (run / "eval.json").exists()
+    if todo:
         shutil.rmtree(run, ignore_errors=True)
-        sh([*CLI, "train", "--algo", "bc", "--data", str(data), "--seed", str(seed),
-            "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
-            "--no-progress", *extra], log)  # fmt: skip
-        out = sh([*CLI, "eval", str(run / "checkpoint.pt"), "--episodes", "100", "--json"], log)
+    sh([*CLI, "train", "--algo", "bc", "--data", str(data), "--seed", str(seed),
+        "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
+        "--no-progress", *extra], log, run=todo)  # fmt: skip
+    out = sh([*CLI, "eval", str(run / "checkpoint.pt"), "--episodes", "100", "--json"], log,
+             run=todo)  # fmt: skip
+    if todo:
         (run / "eval.json").write_text(out)
     return json.loads((run / "eval.json").read_text())["policy"]
 
@@ -159,13 +164,15 @@ def main() -> None:
             src = collect(work, ARM, 5, log)
             data = work / f"dagger-s{s}.h5"
             run = work / "runs" / f"dagger-s{s}"
-            if not (run / "checkpoint.pt").exists():
+            todo = not (run / "checkpoint.pt").exists()
+            if todo:
                 shutil.rmtree(run, ignore_errors=True)
                 shutil.copy(src, data)
-                sh([*CLI, "dagger", "--data", str(data), "--expert", "scripted", "--rounds", "3",
-                    "--episodes-per-round", "5", "--obs-keys", "all", "--seed", str(s),
-                    "--runs-dir", str(work / "runs"), "--name", f"dagger-s{s}",
-                    "--threads", "1"], log)  # fmt: skip
+            log.append(f"cp {src} {data}")
+            sh([*CLI, "dagger", "--data", str(data), "--expert", "scripted", "--rounds", "3",
+                "--episodes-per-round", "5", "--obs-keys", "all", "--seed", str(s),
+                "--runs-dir", str(work / "runs"), "--name", f"dagger-s{s}",
+                "--threads", "1"], log, run=todo)  # fmt: skip
             for r in json.loads((run / "summary.json").read_text())["rounds"]:
                 lines.append(f"| DAgger seed {s} | {r['round']} | {r['labelled_steps']} | "
                              f"{r['train_steps']} | {r['eval_success']:.0%} |")  # fmt: skip
@@ -176,7 +183,10 @@ def main() -> None:
             )
         lines.append("")
     lines += ["## Commands", "", "```", *log, "```", ""]
-    RESULTS.write_text("\n".join(lines))
+    # A hand-written "## Notes" section (what the figures mean, what was tried) survives reruns.
+    old = RESULTS.read_text() if RESULTS.exists() else ""
+    notes = old[old.index("## Notes") :] if "## Notes" in old else ""
+    RESULTS.write_text("\n".join(lines) + ("\n" + notes if notes else ""))
     print(f"wrote {RESULTS}")
 
 
