@@ -184,10 +184,19 @@ def _check_meta(path: Path, meta: dict[str, Any]) -> None:
         value = meta[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise CheckpointError(f"{path}: meta {key} must be a positive integer, got {value!r}")
-    if not isinstance(meta["lineage"], dict):
+    lineage = meta["lineage"]
+    if not isinstance(lineage, dict):
         raise CheckpointError(
-            f"{path}: meta lineage must be a JSON object, got {type(meta['lineage']).__name__}"
+            f"{path}: meta lineage must be a JSON object, got {type(lineage).__name__}"
         )
+    # The lineage fields that eval and the studio read: well typed, or a message with the path.
+    for key in ("env_name", "dataset_path", "obs_keys_from"):
+        if key in lineage and not isinstance(lineage[key], str):
+            raise CheckpointError(f"{path}: lineage {key} must be text, got {lineage[key]!r}")
+    for key in ("train_demos", "val_demos"):
+        names = lineage.get(key, [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise CheckpointError(f"{path}: lineage {key} must be a list of demo names")
 
 
 def load_policy(path: str | os.PathLike[str], device: str = "cpu", *, seed: int = 0) -> Policy:

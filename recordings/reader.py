@@ -620,6 +620,9 @@ class Dataset:
         for mask in group:
             try:
                 names = self.mask(mask)
+            except ValidationError as exc:  # not a list of names: a problem to list, like others
+                errs.append(exc)
+                continue
             except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
                 errs.append(ValidationError(self.path, None, f"mask/{mask}", f"unreadable ({exc})"))
                 continue

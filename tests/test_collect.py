@@ -13,18 +13,23 @@ from studio.envs import ARM_PUSH
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--max-attempts", "-1"], "--max-attempts must be at least 1, got -1"),
-        (["--max-attempts", "0", "--only-success"], "--max-attempts must be at least 1, got 0"),
+        (["--max-attempts", "-1"], "argument --max-attempts: must be at least 1, got -1"),
+        (["--max-attempts", "0", "--only-success"], "--max-attempts: must be at least 1, got 0"),
         (["--max-attempts", "1", "--episodes", "2"], "less than --episodes 2"),
-        (["--episodes", "0"], "--episodes must be at least 1, got 0"),
-        (["--episodes", "-3"], "--episodes must be at least 1, got -3"),
-        (["--seed", "-1"], "--seed must be 0 or more, got -1"),
+        (["--episodes", "0"], "argument --episodes: must be at least 1, got 0"),
+        (["--episodes", "-3"], "argument --episodes: must be at least 1, got -3"),
+        (["--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+        (["--episodes", "lots"], "argument --episodes: expected a whole number, got 'lots'"),
     ],
 )
 def test_collect_rejects_bad_numbers(tmp_path: Path, capsys, extra, message) -> None:
     out = tmp_path / "demos.h5"
     argv = ["collect", "--env", ARM_PUSH, "--out", str(out), "--no-progress", *extra]
-    assert main(argv) == 2
+    try:
+        status = main(argv)
+    except SystemExit as exited:  # argparse refuses a value on its own, with usage
+        status = exited.code
+    assert status == 2
     assert message in capsys.readouterr().err
     assert not out.exists()  # refused before anything was recorded
 

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from studio.cli import non_negative_int, positive_int
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the collect options to ``parser``."""
@@ -25,15 +27,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expert", default="scripted", choices=["scripted"], help="who drives (default scripted)"
     )
-    parser.add_argument("--episodes", type=int, default=10, help="demos to save (default 10)")
+    parser.add_argument(
+        "--episodes", type=positive_int, default=10, help="demos to save (default 10)"
+    )
     parser.add_argument("--out", required=True, help="recordings file to create or append to")
-    parser.add_argument("--seed", type=int, default=0, help="episode i resets with seed+i")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="episode i resets with seed+i"
+    )
     parser.add_argument(
         "--only-success", action="store_true", help="discard failed episodes and keep going"
     )
     parser.add_argument(
         "--max-attempts",
-        type=int,
+        type=positive_int,
         default=None,
         help="with --only-success, give up after this many episodes (default 5 x --episodes)",
     )
@@ -41,21 +47,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _bad_numbers(args: argparse.Namespace) -> str | None:
-    """What is wrong with the numeric options, or None: checked before any env is built."""
-    if args.episodes < 1:
-        return f"--episodes must be at least 1, got {args.episodes}"
-    if args.seed < 0:
-        # gymnasium refuses negative seeds; say so before the first reset, not at it.
-        return f"--seed must be 0 or more, got {args.seed}"
-    if args.max_attempts is not None:
-        if args.max_attempts < 1:
-            return f"--max-attempts must be at least 1, got {args.max_attempts}"
-        if args.max_attempts < args.episodes:
-            return (
-                f"--max-attempts {args.max_attempts} is less than --episodes {args.episodes}: "
-                "it could never save them all"
-            )
+    """What is wrong between the numeric options (each alone is checked by its argparse type)."""
+    if args.max_attempts is not None and args.max_attempts < args.episodes:
+        return (
+            f"--max-attempts {args.max_attempts} is less than --episodes {args.episodes}: "
+            "it could never save them all"
+        )
     return None
+
+
+def _say(message: str) -> None:
+    print(f"collect: {message}", file=sys.stderr, flush=True)
 
 
 def record_episode(
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     attempts, successes = 0, 0
     writer = None
     try:
-        rf = RecordingFile(args.out)
+        rf = RecordingFile(args.out, on_wait=_say)
         rf.set_env(env.env_args(), env.model_xml)
         with tqdm(total=args.episodes, unit="demo", disable=args.no_progress) as bar:
             while len(saved) < args.episodes and attempts < limit:

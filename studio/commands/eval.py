@@ -72,6 +72,10 @@ class RandomActor:
         return self._rng.uniform(low, high, size=shape).astype(self._space.dtype)
 
 
+def _say(message: str) -> None:
+    print(f"eval: {message}", file=sys.stderr, flush=True)
+
+
 def training_seeds(lineage: dict[str, Any], seeds: list[int]) -> dict[str, Any] | None:
     """Which of ``seeds`` are reset seeds of the demos a policy was trained on.
 
@@ -90,7 +94,7 @@ def training_seeds(lineage: dict[str, Any], seeds: list[int]) -> dict[str, Any] 
         return None
     wanted = [*lineage.get("train_demos", []), *lineage.get("val_demos", [])]
     try:
-        with recordings.Dataset(path, lenient=True) as dataset:
+        with recordings.Dataset(path, lenient=True, on_wait=_say) as dataset:
             present = set(dataset.demos)
             names = [n for n in wanted if n in present] if wanted else dataset.demos
             demo_seeds = [dataset.info(n).seed for n in names]
@@ -141,7 +145,10 @@ def _run(args: argparse.Namespace) -> int:
             raise ValueError("the checkpoint does not name its env; pass --env")
         make_env(env_id).close()  # unknown ids fail here with the list of scenes
     except (OSError, ValueError) as exc:
-        print(f"eval: {exc}", file=sys.stderr)
+        message = str(exc)
+        if not message.startswith(str(args.checkpoint)):  # every message names the checkpoint
+            message = f"{args.checkpoint}: {message}"
+        print(f"eval: {message}", file=sys.stderr)
         return 2
 
     def factory(seed: int) -> Any:
@@ -196,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
             num_envs=args.num_envs,
         )
     except ValueError as exc:  # e.g. the env lacks an observation part the policy reads
-        print(f"eval: {exc}", file=sys.stderr)
+        print(f"eval: {args.checkpoint}: {exc}", file=sys.stderr)
         return 2
     if args.json:
         out = {

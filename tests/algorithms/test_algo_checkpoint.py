@@ -74,10 +74,10 @@ def test_unknown_algorithm_is_refused(checkpoint):
     from algorithms.checkpoint import _digest
 
     payload = read_checkpoint(checkpoint)
-    payload["algorithm"] = "gail"
+    payload["algorithm"] = "sac"
     payload["digest"] = _digest(payload)  # well-formed, but not something we can build
     torch.save(payload, checkpoint)
-    with pytest.raises(algorithms.CheckpointError, match="unknown algorithm 'gail'"):
+    with pytest.raises(algorithms.CheckpointError, match="unknown algorithm 'sac'"):
         algorithms.load_policy(checkpoint)
 
 
@@ -122,6 +122,10 @@ def test_damaged_files_name_the_path_and_the_problem(checkpoint, tmp_path):
         (lambda meta: meta.update(lineage=["demos.h5"]), "lineage must be a JSON object"),
         (lambda meta: meta.update(obs_dim="3"), "obs_dim must be a positive integer"),
         (lambda meta: meta.pop("act_dim"), "meta lacks act_dim"),
+        # eval reads these: a wrong type was a TypeError, or os.path.isfile(1) on stdout
+        (lambda meta: meta["lineage"].update(train_demos=5), "train_demos must be a list"),
+        (lambda meta: meta["lineage"].update(dataset_path=1), "dataset_path must be text"),
+        (lambda meta: meta["lineage"].update(env_name=["x"]), "env_name must be text"),
     ],
 )
 def test_bad_meta_is_a_checkpoint_error_with_the_path(checkpoint, edit, problem):
