@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from studio.app import runs
 # Torch threads for training while the GUI runs: one leaves the other core(s) to the GUI thread
 # and the render thread (the GUI frame-time target holds on a 2-core machine).
 TRAIN_THREADS = 1
+SWITCH_INTERVAL_S = 0.001
 
 
 class TorchLoader(QThread):
@@ -266,6 +268,9 @@ class TrainingController(QObject):
             raise RuntimeError("a run is already in progress")
         self.request = request
         self.info, self.history, self.status, self.message = {}, {}, runs.RUNNING, ""
+        # The worker's Python (GAIL's rollout loop above all) holds the GIL for up to the
+        # switch interval at a time; 1 ms instead of 5 lets the control timer keep its beat.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         thread = QThread(self)
         job = TrainingJob(request)
         job.moveToThread(thread)
