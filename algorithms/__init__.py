@@ -67,6 +67,7 @@ from algorithms.registry import Entry, config_to_dict, get, make_config, name_of
 from algorithms.training import (
     Trainer,
     TrainingDiverged,
+    learns_in_env,
     make_trainer,
     resolve_device,
     train,
@@ -91,6 +92,7 @@ __all__ = [
     "config_to_dict",
     "evaluate",
     "get",
+    "learns_in_env",
     "load_policy",
     "make_config",
     "make_trainer",

@@ -366,6 +366,11 @@ def train(
     ).run()
 
 
+def learns_in_env(name: str) -> bool:
+    """Whether algorithm ``name`` collects experience in an env (and so needs ``make_env``)."""
+    return getattr(registry.get(name).algorithm_cls, "trainer", None) is not None
+
+
 def make_trainer(cfg: Any, data: Any, *, make_env: Any = None, **kwargs: Any) -> Any:
     """The trainer of ``cfg``'s algorithm: :class:`Trainer`, or the algorithm's own (``gail``).
 

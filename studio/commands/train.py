@@ -122,13 +122,18 @@ def _prepare_run_dir(run_dir: Path) -> list[Path]:
     """
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"{run_dir} exists and is not a folder; pick another --name or --runs-dir")
-    if run_dir.is_dir() and any(run_dir.iterdir()):
+    if run_dir.is_dir():
         raise ValueError(f"{run_dir} already exists; pick another --name")
     created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Not exist_ok: of two runs started at once with one name, only one gets the folder.
+        run_dir.mkdir()
         with tempfile.TemporaryFile(dir=run_dir):
             pass  # the checkpoint, config and metrics go here: fail now, not after loading
+    except FileExistsError:
+        _remove_empty(created)
+        raise ValueError(f"{run_dir} already exists; pick another --name") from None
     except OSError as exc:
         _remove_empty(created)
         why = exc.strerror or str(exc)
@@ -210,10 +215,18 @@ def run(args: argparse.Namespace) -> int:
     if not data_path.exists():  # before creating a run folder for nothing
         print(f"train: {data_path}: no such file", file=sys.stderr)
         return 2
-    try:
-        created = _prepare_run_dir(run_dir)
-    except ValueError as exc:
-        print(f"train: {exc}", file=sys.stderr)
+    for attempt in range(2, 100):
+        try:
+            created = _prepare_run_dir(run_dir)
+            break
+        except ValueError as exc:
+            if args.name or not run_dir.is_dir():  # a chosen name is never changed
+                print(f"train: {exc}", file=sys.stderr)
+                return 2
+            # Runs started in the same second (a seed sweep): the next free default name.
+            run_dir = Path(args.runs_dir) / f"{name}-{attempt}"
+    else:
+        print(f"train: no free run folder named {name}-N in {args.runs_dir}", file=sys.stderr)
         return 2
     skipped: list[str] = []
     try:
@@ -238,7 +251,11 @@ def run(args: argparse.Namespace) -> int:
             rng=np.random.default_rng(args.seed),
             checkpoint_path=run_dir / "checkpoint.pt",
             num_threads=args.threads,
-            make_env=_env_factory(env_id) if env_id else None,
+            # Only an algorithm that learns in an env builds one: BC on a file of a scene the
+            # studio cannot open (robomimic's Lift, say) trains as before.
+            make_env=_env_factory(env_id)
+            if env_id and algorithms.learns_in_env(args.algo)
+            else None,
         )
     except (OSError, ValueError, KeyError, recordings.RecordingError) as exc:
         _remove_empty(created)

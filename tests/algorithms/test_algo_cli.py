@@ -61,7 +61,7 @@ def test_train_then_eval(arm_demos, tmp_path, capsys):
     [
         (["--set", "nope=1"], "has no setting 'nope'"),
         (["--set", "lr"], "KEY=VALUE"),
-        (["--algo", "gail"], "unknown algorithm"),
+        (["--algo", "sac"], "unknown algorithm"),
         (["--device", "tpu"], "device"),
     ],
 )
@@ -568,3 +568,44 @@ def test_train_waits_for_another_process_commit_and_says_so(arm_demos, tmp_path,
         release.join()
     err = capsys.readouterr().err
     assert "being written by another process; waiting" in err and str(data) in err
+
+
+def test_bc_trains_on_a_file_of_a_scene_the_studio_cannot_open(arm_demos, tmp_path, capsys):
+    """BC needs no env: a robomimic file of another simulator (env_name "Lift") still trains."""
+    import shutil
+
+    import h5py
+
+    lift = tmp_path / "lift.h5"
+    shutil.copy(arm_demos, lift)
+    with h5py.File(lift, "a") as f:
+        args = json.loads(f["data"].attrs["env_args"])
+        args["env_name"] = "Lift"
+        f["data"].attrs["env_args"] = json.dumps(args)
+    argv = ["train", "--data", str(lift), "--steps", "5", "--set", "log_every=5", "--no-progress"]
+    argv += ["--runs-dir", str(tmp_path / "runs"), "--name", "lift", "--device", "cpu"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert (tmp_path / "runs" / "lift" / "checkpoint.pt").is_file()
+
+
+def test_runs_started_together_never_share_a_folder(arm_demos, tmp_path, capsys, monkeypatch):
+    """A seed sweep started in one second: default names get a suffix, chosen names refuse."""
+    import datetime as real_datetime
+
+    class Frozen(real_datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 11, 30, 12, 0, 0)
+
+    monkeypatch.setattr("studio.commands.train.datetime.datetime", Frozen)
+    base = ["train", "--data", str(arm_demos), "--steps", "5", "--set", "log_every=5"]
+    base += ["--no-progress", "--device", "cpu", "--runs-dir", str(tmp_path)]
+    for seed in ("1", "2"):
+        assert main([*base, "--seed", seed]) == 0
+    runs = sorted(p.name for p in tmp_path.iterdir())
+    assert runs == ["bc-arm-20261130-120000", "bc-arm-20261130-120000-2"]
+    seeds = [json.loads((tmp_path / r / "config.json").read_text())["seed"] for r in runs]
+    assert seeds == [1, 2]
+    (tmp_path / "taken").mkdir()  # empty, as another run's folder is at its first moment
+    assert main([*base, "--name", "taken"]) == 2
+    assert "already exists; pick another --name" in capsys.readouterr().err
