@@ -328,6 +328,38 @@ class EpisodeWriter:
         self._sidecar.close()
         return name
 
+    def suspend(self, success: bool | None = None) -> None:
+        """Leave the episode undecided: every step and its end stay in the journal, uncommitted.
+
+        For a person who has not yet said keep or discard when the program closes. The next
+        ``RecordingFile.recover()`` commits it with this ``success`` flag and the demo attribute
+        ``undecided=True``, and lists it in ``awaiting_decision()`` until someone decides.
+
+        Raises:
+            RecordingError: the journal cannot be written (what reached it stays recoverable).
+        """
+        finish: dict[str, Any] = {"success": success, "attrs": {"undecided": True}}
+        with self._lock:
+            if self._state != "open":
+                raise RecordingError(f"{self.sidecar_path}: episode is {self._state}")
+        self.flush()
+        with self._lock:
+            self._state = "suspended"
+            self._handoff_locked()
+        self._stop_thread()
+        try:
+            with self._io_lock:
+                self._write_queued()
+                try:
+                    self._sidecar.write_finish(finish)
+                except OSError as exc:
+                    why = describe_os_error(exc)
+                    raise RecordingError(
+                        f"{self.sidecar_path}: cannot save the episode's end: {why}"
+                    ) from exc
+        finally:
+            self._sidecar.close()  # unlocked: the next recover() takes it
+
     def discard(self) -> None:
         """Drop the episode: its journal is deleted and the HDF5 file is not touched."""
         with self._lock:

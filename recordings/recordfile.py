@@ -82,6 +82,22 @@ def scene_of(path: str | os.PathLike) -> str | None:
         return _stored_env_name(f)
 
 
+def _awaiting(f: h5py.File) -> list[str]:
+    """Recovered demos nobody has kept or discarded yet (``data.attrs["awaiting_decision"]``)."""
+    try:
+        names = json.loads(to_python(f["data"].attrs.get("awaiting_decision", "")) or "[]")
+    except ValueError:
+        return []
+    return [n for n in names if isinstance(n, str) and n in f["data"]]
+
+
+def _set_awaiting(f: h5py.File, names: list[str]) -> None:
+    if names:
+        f["data"].attrs["awaiting_decision"] = json.dumps(sorted(set(names), key=natural_key))
+    elif "awaiting_decision" in f["data"].attrs:
+        del f["data"].attrs["awaiting_decision"]
+
+
 def _mask_names(f: h5py.File, mask: str) -> list[str]:
     if "mask" not in f or mask not in f["mask"]:
         return []
@@ -378,10 +394,13 @@ class RecordingFile:
                 attrs["seed"] = int(meta["seed"])
             attrs.update(meta.get("attrs", {}))
             if finish is not None:
-                attrs["success"] = bool(finish["success"])
+                if finish.get("success") is not None:  # None: suspended before it was known
+                    attrs["success"] = bool(finish["success"])
                 attrs.update(finish.get("attrs", {}))
             if recovered:
                 attrs["recovered"] = True
+                # Nobody chose to keep it: listed until a person keeps or discards it.
+                _set_awaiting(f, [*_awaiting(f), name])
             self._set_demo_attrs(g, attrs)
             data.attrs["total"] = int(to_python(data.attrs.get("total", 0))) + n
             data.attrs["next_demo_index"] = index + 1
@@ -404,14 +423,60 @@ class RecordingFile:
     # -- recovery -------------------------------------------------------------------------------
 
     def pending_recovery(self) -> int:
-        """How many episodes were left in progress by a crashed (or failed) writer."""
-        count = 0
+        """How many episodes were left in progress (a crash, a failed commit, or left
+        undecided at close) that ``recover()`` can commit; see also :meth:`stranded`."""
+        return len(self._unlocked_journals()) - len(self.stranded())
+
+    def _unlocked_journals(self) -> list[str]:
+        found = []
         for sidecar in sidecar_paths(self.path):
             fd = try_lock(sidecar)
-            if fd is not None:
+            if fd is not None:  # else a live writer holds it
                 os.close(fd)
-                count += 1
-        return count
+                found.append(sidecar)
+        return found
+
+    def stranded(self) -> list[dict[str, Any]]:
+        """Journals that can never go into this file: recorded for another scene.
+
+        Returns:
+            One ``{"path", "env_name", "steps"}`` per journal. They stay on disk (a person's
+            recording is not ours to delete); ``remove_recording()`` or deleting the file at
+            ``path`` gets rid of one.
+        """
+        with self._read() as f:
+            scene = _stored_env_name(f) if len(f["data"]) else None
+        out = []
+        if scene is None:
+            return out
+        for sidecar in self._unlocked_journals():
+            try:
+                meta, _, n = read_sidecar(sidecar)
+            except RecordingError:
+                continue
+            args = meta.get("env_args")
+            other = args.get("env_name") if isinstance(args, dict) else None
+            if other is not None and other != scene:
+                out.append({"path": sidecar, "env_name": other, "steps": n})
+        return out
+
+    def awaiting_decision(self) -> list[str]:
+        """Demos ``recover()`` committed that nobody has kept or discarded yet.
+
+        Kept in the file, so a studio offers them again at every opening until
+        :meth:`decide` is called for each.
+        """
+        with self._read() as f:
+            return _awaiting(f)
+
+    def decide(self, name: str, keep: bool) -> None:
+        """A person's answer for a recovered demo: keep it (no longer awaiting) or delete it."""
+        if not keep:
+            self.delete(name)  # also drops it from the awaiting list
+            return
+        with self._write() as f:
+            self._demo(f, name)
+            _set_awaiting(f, [n for n in _awaiting(f) if n != name])
 
     def recover(self) -> list[str]:
         """Commit every crashed in-progress episode up to its last flush.
@@ -461,6 +526,8 @@ class RecordingFile:
                 names = _mask_names(f, mask)
                 if name in names:
                     _write_mask(f, mask, [m for m in names if m != name])
+            if name in (awaiting := _awaiting(f)):
+                _set_awaiting(f, [n for n in awaiting if n != name])
 
     def rename(self, old: str, new: str) -> None:
         """Rename a demo; masks and relabels that name it as parent follow.
@@ -483,6 +550,9 @@ class RecordingFile:
             for g in f["data"].values():
                 if to_python(g.attrs.get("parent", "")) == old:
                     g.attrs["parent"] = new
+            awaiting = json.loads(to_python(f["data"].attrs.get("awaiting_decision", "")) or "[]")
+            if old in awaiting:
+                _set_awaiting(f, [new if n == old else n for n in awaiting])
 
     def trim(self, name: str, start: int, stop: int) -> None:
         """Keep only steps ``[start, stop)`` of a demo (Python slice semantics, no step)."""

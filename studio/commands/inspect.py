@@ -103,8 +103,12 @@ def summarise(path: str, on_wait: Callable[[str], None] | None = None) -> dict[s
     try:
         rf = RecordingFile(path, mode="r", on_wait=on_wait)
         summary["pending_recovery"] = rf.pending_recovery()
+        summary["awaiting_decision"] = rf.awaiting_decision()
+        summary["stranded"] = rf.stranded()
     except Exception:  # a summary extra, never a reason to fail
-        summary["pending_recovery"] = 0
+        summary.setdefault("pending_recovery", 0)
+        summary.setdefault("awaiting_decision", [])
+        summary.setdefault("stranded", [])
     return summary
 
 
@@ -150,6 +154,18 @@ def _print(s: dict[str, Any], verbose: bool) -> None:
             f"Unfinished: {n} {what} not yet in the file (cut short by a crash, or left "
             "undecided when the studio closed). The studio offers them back, keep or discard, "
             "when it opens the file (from code: RecordingFile.recover())."
+        )
+    if s["awaiting_decision"]:
+        names = ", ".join(s["awaiting_decision"])
+        print(
+            f"Recovered, awaiting keep or discard: {names} (in the file; the studio asks again "
+            "at every opening until you answer)."
+        )
+    for j in s["stranded"]:
+        print(
+            f"Stranded: a recording of {j['env_name']} ({j['steps']} steps) in {j['path']} "
+            "cannot go into this file, which holds another scene's demos; it stays on disk "
+            "until you delete it."
         )
     if s["problems"]:
         print(f"Problems ({len(s['problems'])}):")
