@@ -6,7 +6,8 @@ What exists: two algorithms (``bc``: MLP with an mse, gaussian or gmm head, opti
 history; ``cvae``: conditional VAE over action chunks with ACT-style temporal ensembling), the
 training loop, checkpoints and seeded evaluation, used by the ``train`` and ``eval`` commands.
 ``gail`` (GAIL with a PPO policy step, :mod:`algorithms.gail`) trains in an env: pass
-``make_env(seed) -> env`` to :func:`train`. Not here yet: a GUI training panel.
+``make_env(seed) -> env`` to :func:`train`. DAgger rounds over a recordings file:
+:func:`algorithms.dagger.run_dagger` (the ``dagger`` command). Not here yet: a GUI training panel.
 
 Public API::
 

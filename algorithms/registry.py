@@ -1,9 +1,11 @@
 """A small explicit registry ``name -> (Config dataclass, Algorithm class)``.
 
 Filled by the ``@register("bc", BCConfig)`` decorator on each algorithm class (after imitation's
-``util/registry.py``); a duplicate name raises. Two algorithms are registered today: ``bc``
-(behaviour cloning with an mse, gaussian or gmm head) and ``cvae`` (conditional VAE with action
-chunks). There is no GAIL, no DAgger training loop and no GUI training form yet. The CLI lists
+``util/registry.py``); a duplicate name raises. Three algorithms are registered today: ``bc``
+(behaviour cloning with an mse, gaussian or gmm head), ``cvae`` (conditional VAE with action
+chunks) and ``gail`` (GAIL with PPO, which brings its own trainer: ``algorithm_cls.trainer``).
+DAgger is a loop over BC (:mod:`algorithms.dagger`), not a registered algorithm. There is no GUI
+training form yet. The CLI lists
 the settings from ``dataclasses.fields(get(name).config_cls)`` (``train --list-settings``) and
 parses ``--set key=value`` overrides with :func:`make_config`.
 """
