@@ -329,9 +329,13 @@ class Dataset:
         """``data.attrs["env_args"]`` decoded ({} if absent)."""
         raw = to_python(self._f["data"].attrs.get("env_args", "{}"))
         try:
-            return json.loads(raw) if raw else {}
+            args = json.loads(raw) if raw else {}
         except ValueError:
             raise ValidationError(self.path, None, "data.attrs/env_args", "not JSON") from None
+        if not isinstance(args, dict):
+            problem = f"not a JSON object: {raw!r}"
+            raise ValidationError(self.path, None, "data.attrs/env_args", problem)
+        return args
 
     @_reads
     def model_file(self, name: str | None = None) -> str | None:

@@ -446,7 +446,7 @@ class RecordingFile:
         """
         with self._read() as f:
             scene = _stored_env_name(f) if len(f["data"]) else None
-        out = []
+        out: list[dict[str, Any]] = []
         if scene is None:
             return out
         for sidecar in self._unlocked_journals():

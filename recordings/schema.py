@@ -213,6 +213,18 @@ def parse_tags(value: Any) -> list[str]:
     return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
 
 
+def parse_flag(value: Any) -> bool | None:
+    """A true/false attribute (``success``) as a bool; None when absent or not a flag."""
+    value = to_python(value)
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer) and int(value) in (0, 1):
+        return bool(value)
+    if isinstance(value, float | np.floating) and float(value) in (0.0, 1.0):
+        return bool(value)
+    return None
+
+
 def parse_count(value: Any) -> int | None:
     """An attribute that should hold a count (``num_samples``) as an int; None if it is not a
     non-negative whole number (e.g. the string "lots")."""
@@ -242,7 +254,7 @@ def demo_info_from_attrs(name: str, attrs: Any, num_samples: int) -> DemoInfo:
         source=str(a.get("source") or UNKNOWN_SOURCE),
         device=str(a.get("device", "")),
         created=str(a.get("created", "")),
-        success=None if success is None or success == "" else bool(success),
+        success=parse_flag(success),  # a malformed one is reported by validation
         notes=str(a.get("notes", "")),
         tags=parse_tags(a.get("tags", "")),
         parent=str(parent) if parent else None,

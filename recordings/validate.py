@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import h5py
 import numpy as np
 
-from .schema import RECORDED_PROVENANCES, ValidationError, parse_count, to_python
+from .schema import RECORDED_PROVENANCES, ValidationError, parse_count, parse_flag, to_python
 
 _FLOAT = "f"
 _NUMERIC = "biuf"
@@ -50,6 +52,7 @@ def check_structure(
             err("num_samples", f"not a whole number: {to_python(g.attrs['num_samples'])!r}")
         elif stated != n:
             err("num_samples", f"attribute says {stated}, actions has {n}")
+    errs.extend(check_attrs(file, name, g.attrs))
     required = {"rewards": (_FLOAT, 1), "dones": (_NUMERIC, 1)}
     optional = {"labels": (_FLOAT, 2)}
     # Our demos (they carry a `source`) always have these; demos written by robomimic's tools,
@@ -91,6 +94,29 @@ def check_structure(
                 err(field, f"wrong dtype {dtype}")
             elif len(shape) == 0 or shape[0] != n:
                 err(field, f"length {shape[:1]} does not match actions ({n})")
+    return errs
+
+
+def check_attrs(file: str, name: str, attrs: h5py.AttributeManager) -> list[ValidationError]:
+    """The demo attributes readers act on must mean something (``success="maybe"`` does not)."""
+    errs = []
+    if "success" in attrs and parse_flag(attrs["success"]) is None:
+        value = to_python(attrs["success"])
+        if value != "":  # an empty string is how some tools say "unknown"
+            errs.append(ValidationError(file, name, "success", f"not true/false: {value!r}"))
+    if "seed" in attrs:
+        seed = to_python(attrs["seed"])
+        if parse_count(seed) is None or isinstance(seed, str):
+            errs.append(ValidationError(file, name, "seed", f"not a whole number >= 0: {seed!r}"))
+    if "obs_keys" in attrs:
+        raw = to_python(attrs["obs_keys"])
+        try:
+            keys = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            keys = None
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            problem = f"not a JSON list of names: {raw!r}"
+            errs.append(ValidationError(file, name, "obs_keys", problem))
     return errs
 
 

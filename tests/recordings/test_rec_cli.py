@@ -342,3 +342,31 @@ def test_inspect_a_file_it_may_not_read(tmp_path: Path, capsys) -> None:
         "path": str(secret),
         "error": f"{secret}: cannot read it: permission denied",
     }
+
+
+@pytest.mark.parametrize(
+    ("attr", "value", "problem"),
+    [
+        ("success", "maybe", "demo_0/success: not true/false: 'maybe'"),
+        ("seed", "x", "demo_0/seed: not a whole number >= 0: 'x'"),
+        ("obs_keys", "not json", "demo_0/obs_keys: not a JSON list of names"),
+    ],
+)
+def test_inspect_reports_meaningless_demo_attributes(tmp_path: Path, capsys, attr, value, problem):
+    """`success="maybe"` was counted as a success; now it is a problem naming demo and field."""
+    path = tmp_path / "d.h5"
+    _file(path)
+    with h5py.File(path, "a") as f:
+        f["data/demo_0"].attrs[attr] = value
+    assert main(["inspect", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert problem in out and "Success rate: 100" not in out
+
+
+def test_inspect_reports_env_args_that_are_not_an_object(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "d.h5"
+    _file(path)
+    with h5py.File(path, "a") as f:
+        f["data"].attrs["env_args"] = "[1, 2]"
+    assert main(["inspect", str(path), "--json"]) == 2
+    assert "data.attrs/env_args: not a JSON object" in capsys.readouterr().out
