@@ -145,20 +145,20 @@ class TrainingJob(QObject):
 
         import algorithms
         import recordings
-        from studio.commands.train import _choose_obs_keys, _env_factory, _prepare_run_dir
+        from studio.runfolder import choose_obs_keys, env_factory, prepare_run_dir, remove_empty
 
         req = self.request
         cfg = algorithms.make_config(req.algorithm, req.overrides)
         device = algorithms.resolve_device(req.device)
         if not req.data_path.exists():
             raise ValueError(f"{req.data_path}: no such file")
-        created = _prepare_run_dir(req.run_dir)
+        created = prepare_run_dir(req.run_dir)
         try:
             with (
                 recordings.Dataset(req.data_path) as dataset,
                 dataset.locked(),
             ):
-                keys, keys_from, why = _choose_obs_keys(req.obs_keys, dataset)
+                keys, keys_from, why = choose_obs_keys(req.obs_keys, dataset)
                 data = algorithms.as_demo_data(dataset, demos=req.demos, obs_keys=keys)
             env_id = req.env_id or str(data.lineage.get("env_name") or "")
             trainer = algorithms.make_trainer(
@@ -168,14 +168,13 @@ class TrainingJob(QObject):
                 rng=np.random.default_rng(req.seed),
                 checkpoint_path=req.run_dir / "checkpoint.pt",
                 num_threads=req.num_threads,
-                make_env=_env_factory(env_id) if env_id else None,
+                # Only an algorithm that learns in an env builds one (as in the CLI).
+                make_env=env_factory(env_id)
+                if env_id and algorithms.learns_in_env(req.algorithm)
+                else None,
             )
         except BaseException:
-            for folder in created:  # nothing was written: leave no empty run folder behind
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+            remove_empty(created)  # nothing was written: leave no empty run folder behind
             raise
         trainer.lineage["seed"] = req.seed
         trainer.lineage["obs_keys_from"] = keys_from

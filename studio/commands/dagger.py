@@ -58,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
     import algorithms
     import recordings
     from algorithms import dagger
-    from studio.commands.train import _choose_obs_keys, _parse_sets, _prepare_run_dir
+    from studio.commands.train import _parse_sets
     from studio.envs import make_env
     from studio.experts import make_expert
+    from studio.runfolder import choose_obs_keys, prepare_run_dir
 
     data_path = Path(args.data)
     try:
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if not data_path.exists():
             raise ValueError(f"{data_path}: no such file")
         with recordings.Dataset(data_path) as ds:
-            keys, keys_from, why = _choose_obs_keys(args.obs_keys, ds)
+            keys, keys_from, why = choose_obs_keys(args.obs_keys, ds)
             keys = list(ds.obs_keys) if keys is None else keys
             env_id = args.env or str(ds.env_args.get("env_name") or "")
         if not env_id:
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         )
         name = args.name or f"dagger-{data_path.stem}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
         run_dir = Path(args.runs_dir) / name
-        _prepare_run_dir(run_dir)
+        prepare_run_dir(run_dir)
     except (ValueError, recordings.RecordingError) as exc:
         print(f"dagger: {exc}", file=sys.stderr)
         return 2

@@ -21,14 +21,18 @@ import argparse
 import datetime
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from studio.cli import non_negative_int, positive_int
+from studio.runfolder import (
+    choose_obs_keys,
+    env_factory,
+    prepare_run_dir,
+    remove_empty,
+)
 
 # obs_keys_from values: why a run reads the parts it reads.
-FROM_SCENE, FROM_ALL, FROM_FLAG = "scene default", "all", "--obs-keys"
 
 
 def _obs_keys_help() -> str:
@@ -111,78 +115,8 @@ def _tensorboard(run_dir: Path) -> Any:
     return SummaryWriter(str(run_dir))
 
 
-def _prepare_run_dir(run_dir: Path) -> list[Path]:
-    """Create ``run_dir`` and check it is writable, before any data is read.
-
-    Returns:
-        The folders this call created, deepest first (removed again if the run stops early).
-
-    Raises:
-        ValueError: it exists and is not an empty folder, or cannot be created or written.
-    """
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ValueError(f"{run_dir} exists and is not a folder; pick another --name or --runs-dir")
-    if run_dir.is_dir():
-        raise ValueError(f"{run_dir} already exists; pick another --name")
-    created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
-    try:
-        run_dir.parent.mkdir(parents=True, exist_ok=True)
-        # Not exist_ok: of two runs started at once with one name, only one gets the folder.
-        run_dir.mkdir()
-        with tempfile.TemporaryFile(dir=run_dir):
-            pass  # the checkpoint, config and metrics go here: fail now, not after loading
-    except FileExistsError:
-        _remove_empty(created)
-        raise ValueError(f"{run_dir} already exists; pick another --name") from None
-    except OSError as exc:
-        _remove_empty(created)
-        why = exc.strerror or str(exc)
-        raise ValueError(f"cannot create or write the run folder {run_dir}: {why}") from None
-    return created
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    for folder in folders:  # deepest first
-        try:
-            folder.rmdir()
-        except OSError:
-            return  # not empty (or gone): leave it and everything above it
-
-
-def _choose_obs_keys(flag: str | None, dataset: Any) -> tuple[list[str] | None, str, str]:
-    """The parts to train on (None = every part), where they come from, and why, in words."""
-    from studio.envs import default_obs_parts
-
-    if flag is not None and flag.strip().lower() == "all":
-        return None, FROM_ALL, "every part: --obs-keys all"
-    if flag:
-        return [k.strip() for k in flag.split(",") if k.strip()], FROM_FLAG, "from --obs-keys"
-    env_name = str(dataset.env_args.get("env_name", "") or "")
-    default = default_obs_parts(env_name) if env_name else None
-    if default is None:
-        scene = env_name or "the file's scene (env_args names none)"
-        return None, FROM_ALL, f"every part: {scene} declares no default parts"
-    lacking = [k for k in default if k not in dataset.obs_keys]
-    if lacking:
-        return None, FROM_ALL, f"every part: the file lacks {env_name}'s default part(s) {lacking}"
-    why = f"the scene default of {env_name}; --obs-keys all uses every part"
-    return list(default), FROM_SCENE, why
-
-
 def _say(message: str) -> None:
     print(f"train: {message}", file=sys.stderr, flush=True)
-
-
-def _env_factory(env_id: str) -> Any:
-    """``make_env(seed) -> env`` for algorithms that learn in an env (gail)."""
-    from studio.envs import make_env
-
-    make_env(env_id).close()  # an unknown id fails here, before training starts
-
-    def factory(seed: int) -> Any:
-        return make_env(env_id)
-
-    return factory
 
 
 def run(args: argparse.Namespace) -> int:
@@ -217,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for attempt in range(2, 100):
         try:
-            created = _prepare_run_dir(run_dir)
+            created = prepare_run_dir(run_dir)
             break
         except ValueError as exc:
             if args.name or not run_dir.is_dir():  # a chosen name is never changed
@@ -237,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
             dataset.locked(),
         ):
             try:
-                keys, keys_from, why = _choose_obs_keys(args.obs_keys, dataset)
+                keys, keys_from, why = choose_obs_keys(args.obs_keys, dataset)
                 data = algorithms.as_demo_data(dataset, obs_keys=keys)
             finally:
                 skipped = list(dataset.problems)  # lenient: every demo left out, and why
@@ -253,12 +187,12 @@ def run(args: argparse.Namespace) -> int:
             num_threads=args.threads,
             # Only an algorithm that learns in an env builds one: BC on a file of a scene the
             # studio cannot open (robomimic's Lift, say) trains as before.
-            make_env=_env_factory(env_id)
+            make_env=env_factory(env_id)
             if env_id and algorithms.learns_in_env(args.algo)
             else None,
         )
     except (OSError, ValueError, KeyError, recordings.RecordingError) as exc:
-        _remove_empty(created)
+        remove_empty(created)
         hint = ""
         if isinstance(exc, recordings.ValidationError) and exc.demo and not args.lenient:
             hint = " (--lenient skips such demos and lists them)"
@@ -266,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"train: {message}{hint}", file=sys.stderr)
         return 2
     except Exception as exc:  # a damaged file must end in a message, not a traceback
-        _remove_empty(created)
+        remove_empty(created)
         print(
             f"train: {data_path}: cannot read the recordings ({type(exc).__name__}: {exc}); "
             f"`imitation-studio inspect {data_path}` checks the file",

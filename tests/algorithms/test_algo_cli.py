@@ -375,12 +375,12 @@ def test_unusable_runs_dir_is_refused_before_loading(arm_demos, tmp_path, capsys
     assert _train(arm_demos, tmp_path / "runs", "taken") == 2
     assert "exists and is not a folder" in capsys.readouterr().err
 
-    import studio.commands.train as train_cmd
+    import studio.runfolder as runfolder
 
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(train_cmd.tempfile, "TemporaryFile", read_only)
+    monkeypatch.setattr(runfolder.tempfile, "TemporaryFile", read_only)
     assert _train(arm_demos, tmp_path / "ro", "run") == 2
     err = capsys.readouterr().err
     assert f"run folder {tmp_path / 'ro' / 'run'}: Permission denied" in err
