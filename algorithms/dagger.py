@@ -91,7 +91,10 @@ def aggregate(path: str | os.PathLike[str], obs_keys: list[str] | None) -> DemoD
     """
     import recordings
 
-    obs_l, act_l, ep_l, names = [], [], [], []
+    obs_l: list[np.ndarray] = []
+    act_l: list[np.ndarray] = []
+    ep_l: list[np.ndarray] = []
+    names: list[str] = []
     labelled = 0
     with recordings.Dataset(Path(path)) as ds, ds.locked():
         keys = list(obs_keys) if obs_keys is not None else list(ds.obs_keys)
@@ -182,7 +185,9 @@ def record_rollouts(
                 a_pol = np.asarray(policy.act(x.astype(np.float32)), np.float64)
                 label = np.asarray(expert.act(obs), np.float64) if expert is not None else None
                 use_expert = label is not None and rng.random() < beta
-                a = np.clip(label if use_expert else a_pol, space.low, space.high)
+                a = np.clip(
+                    label if use_expert and label is not None else a_pol, space.low, space.high
+                )
                 state = env.get_state()
                 nxt, r, term, trunc, info = env.step(a.astype(space.dtype))
                 done = bool(term or trunc)

@@ -52,7 +52,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -260,12 +260,13 @@ class GAILTrainer:
         self.make_env = make_env
         self.device = dev = resolve_device(device)
         seed = int(rng) if isinstance(rng, int | np.integer) else None
-        self.rng = np.random.default_rng(seed) if seed is not None else rng
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(seed)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.num_threads = cfg.num_threads if num_threads is None else int(num_threads)
         demo = as_demo_data(data)
         self.obs_keys = list(demo.obs_keys)
-        self.train_demos, self.val_demos = list(demo.demo_names), []
+        self.train_demos: list[str] = list(demo.demo_names)
+        self.val_demos: list[str] = []  # GAIL's check is the env, not held-out demos
         torch_seed = int(self.rng.integers(2**62))
         self.gen = torch.Generator(device=dev).manual_seed(torch_seed)
         self.envs = [make_env(int(self.rng.integers(2**31))) for _ in range(cfg.num_envs)]
@@ -277,8 +278,11 @@ class GAILTrainer:
             raise ValueError(
                 f"the env has {env0.action_space.shape[0]} action dims, demos {act_dim}"
             )
-        algo = init_parameters(
-            GAIL, cfg, obs_dim, act_dim, generator=torch.Generator().manual_seed(torch_seed + 1)
+        algo = cast(
+            GAIL,
+            init_parameters(
+                GAIL, cfg, obs_dim, act_dim, generator=torch.Generator().manual_seed(torch_seed + 1)
+            ),
         )
         self.net = PolicyNet(algo, obs_dim=obs_dim, act_dim=act_dim).to(dev)
         obs = torch.as_tensor(demo.obs, device=dev)
