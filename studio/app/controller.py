@@ -70,8 +70,16 @@ class StudioController(QObject):
         inputs: InputMux,
         commands: CommandBindings,
         policy: PolicyDriver | None = None,
+        *,
+        ask_for_file: Callable[[], bool] = lambda: False,
         parent: QObject | None = None,
     ) -> None:
+        """Args:
+        modes, scene, recorder, playback, inputs, commands: the parts it drives.
+        policy: the policy that drives in the policy mode (default: none loaded yet).
+        ask_for_file: recording with no file open asks for one (File ▸ New); True when a file
+            is open afterwards.
+        """
         super().__init__(parent)
         self.policy = policy or PolicyDriver(self)
         self.modes = modes
@@ -81,7 +89,7 @@ class StudioController(QObject):
         self.commands = commands
         self.speed = 1.0
         self.scene = scene
-        self.ask_for_file: Callable[[], bool] = lambda: False  # File ▸ New dialog (window)
+        self._ask_for_file = ask_for_file
         self._handlers: dict[str, Callable[[], Any]] = {
             "record": self._on_record,
             "keep": self.keep,
@@ -203,6 +211,19 @@ class StudioController(QObject):
             self.modes.go(Mode.LIVE)
             self.scene.reset()
 
+    def release_scene(self) -> None:
+        """The live scene is about to be replaced: leave playback and policy driving for live.
+
+        The policy is unloaded too (it drives the scene it was loaded for). Call only while no
+        episode is open (the session's ``busy_reason()`` is empty).
+        """
+        if self.mode is Mode.PLAYBACK:
+            self.playback.unload()
+            self.modes.go(Mode.LIVE)
+        elif self.mode is Mode.POLICY:
+            self.modes.go(Mode.LIVE)
+        self.policy.unload()
+
     def _on_live(self) -> None:
         if self.mode is Mode.POLICY:
             self.leave_policy()
@@ -223,7 +244,7 @@ class StudioController(QObject):
         if not self.modes.can(Mode.RECORDING):
             self.refused.emit(self._why_not("record"))
             return False
-        if not self.recorder.is_open and not self.ask_for_file():
+        if not self.recorder.is_open and not self._ask_for_file():
             return False
         try:
             self.recorder.check_scene(self.scene.env)
@@ -245,7 +266,7 @@ class StudioController(QObject):
 
     def _stopped(self, reason: str, success: bool) -> None:
         if self.recorder.stop(reason, success):
-            self.scene.halted = True  # the scene waits with the episode's last state
+            self.scene.halt()  # the scene waits with the episode's last state
             self.modes.go(Mode.PENDING)
             self.episode_ended.emit(reason, success, self.recorder.steps)
         else:

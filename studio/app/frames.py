@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -50,9 +49,12 @@ class FrameScheduler(QObject):
     """Draws the scene into the viewport at the display rate.
 
     Signals:
+        about_to_show(): a rendered frame is about to go into the viewport (refresh what is
+            drawn over it: the overlay's per-step parts); emitted on the GUI thread.
         frame_shown(): a new frame was put into the viewport.
     """
 
+    about_to_show = Signal()
     frame_shown = Signal()
 
     def __init__(
@@ -74,7 +76,6 @@ class FrameScheduler(QObject):
         self.max_render_pixels = MAX_RENDER_PIXELS
         self.meter = RateMeter()
         self.render_seconds: collections.deque[float] = collections.deque(maxlen=240)
-        self.before_show: Callable[[], None] | None = None  # overlay refresh, set by the window
         self._dirty = True
         self._live: _Transition | None = None
         self._replay: _Transition | None = None
@@ -187,8 +188,7 @@ class FrameScheduler(QObject):
             time.sleep(0.001)
 
     def _on_frame_rendered(self, frame: np.ndarray, seconds: float) -> None:
-        if self.before_show is not None:
-            self.before_show()
+        self.about_to_show.emit()
         self._viewport.set_frame(frame)
         self.render_seconds.append(seconds)
         self.meter.frame_shown()

@@ -59,7 +59,7 @@ class Presenter:
         s.recovered_found.connect(self.recovered_found)
         w.playback.frame_changed.connect(self.playback_frame)
         w.playback.playing_changed.connect(w.timeline.set_playing)
-        w.frames.before_show = self.before_frame
+        w.frames.about_to_show.connect(self.before_frame)
         w.frames.frame_shown.connect(w.frame_rendered)
 
     # ----------------------------------------------------------------------------- mode
@@ -135,7 +135,10 @@ class Presenter:
                 f"{mark} {title} · {scene_title(w.scene.env_id)} · {w.controller.speed:g}×"
             )
         person_drives = mode.drives_scene and not w.controller.policy_drives
-        hints = w.inputs.keyboard.bindings.help_rows()[:-1] if person_drives else []
+        # The overlay stays short: the driving keys without the "hold Shift" row (the Controls
+        # panel lists it).
+        keys = w.inputs.keyboard.bindings
+        hints = keys.help_rows(with_precision=False) if person_drives else []
         hints += w.commands.help_rows([mode], hints_only=True)
         w.viewport.set_hints(hints)
         self.before_frame()

@@ -91,11 +91,6 @@ class Recorder(QObject):
             self.file_opened.emit("")
 
     # ----------------------------------------------------------------------------- episodes
-    @property
-    def has_episode(self) -> bool:
-        """Whether an episode is open (being recorded, or stopped and awaiting a decision)."""
-        return self._writer is not None
-
     def check_scene(self, env: Any) -> None:
         """Raise ``RecordingError`` if the open file holds another scene's demos."""
         if self._file is None:

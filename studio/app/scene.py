@@ -137,6 +137,10 @@ class LiveScene(QObject):
         self.clock.restart()
         self.state_changed.emit()
 
+    def halt(self) -> None:
+        """Stop stepping until the next :meth:`reset` (an episode ended or was stopped)."""
+        self.halted = True
+
     def reset(self, seed: int | None = None) -> int:
         """Start a new episode; returns its seed (drawn from the scene's seed when None)."""
         if seed is None:

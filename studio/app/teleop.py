@@ -109,13 +109,18 @@ class KeyBindings:
             precision_scale=float(d.get("precision_scale", 0.35)),
         )
 
-    def help_rows(self) -> list[tuple[str, str]]:
-        """``(keys, description)`` rows of the driving keys for the overlay and help panel."""
+    def help_rows(self, *, with_precision: bool = True) -> list[tuple[str, str]]:
+        """``(keys, description)`` rows of the driving keys for the overlay and help panel.
+
+        Args:
+            with_precision: end with the ``("hold Shift", "fine control")`` row.
+        """
         rows = [
             (f"{'/'.join(a.positive)} · {'/'.join(a.negative)}", a.description or a.label)
             for a in self.axes
         ]
-        rows.append((f"hold {self.precision_key}", "fine control"))
+        if with_precision:
+            rows.append((f"hold {self.precision_key}", "fine control"))
         return rows
 
 
@@ -206,10 +211,6 @@ class KeyboardTeleop(QObject):
     def stop_ramp(self) -> None:
         """Drop the ramped command to zero now (another device took over)."""
         self._command[:] = 0.0
-
-    def held_keys(self) -> list[str]:
-        """Names of the keys held now."""
-        return sorted(key_name(k) for k in self._held)
 
     def target(self) -> np.ndarray:
         """The command the held keys ask for, before ramping: one value per axis in [-1, 1]."""

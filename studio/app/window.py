@@ -5,8 +5,10 @@ vocabulary), :class:`InputMux` (keyboard and pad in, actions and commands out),
 :class:`StudioController` (what a command does in the current mode), :class:`LiveScene` (the env
 and its control loop), :class:`Recorder` and :class:`SessionController` (the recordings file),
 :class:`PlaybackController` (a recorded demo), :class:`FrameScheduler` (what is drawn, when;
-frames/s and real-time factor). The window wires them to the widgets and keeps no state of its
-own beyond what is on screen.
+frames/s and real-time factor), :class:`Docks` (the Demos, Controls, Train and Evaluate panels),
+:class:`LearningWiring` (torch in the background, training runs, policies at the wheel),
+:class:`Presenter` (the state onto the widgets) and :class:`FileDialogs`. The window wires them
+to the widgets and keeps no state of its own beyond what is on screen.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QVBoxLayout,
@@ -29,14 +29,14 @@ from PySide6.QtWidgets import (
 from studio.app.clock import clamp_speed
 from studio.app.commands import COMMANDS, CommandBindings
 from studio.app.controller import StudioController
-from studio.app.eval_panel import EvalPanel
+from studio.app.docks import Docks
 from studio.app.evaluation import EvalController
 from studio.app.files import FileDialogs
 from studio.app.frames import FrameScheduler
 from studio.app.input import InputMux
+from studio.app.learning import LearningWiring
 from studio.app.modes import Mode, ModeMachine
 from studio.app.panels import (
-    ControlsPanel,
     SceneToolBar,
     StudioStatusBar,
     make_actions,
@@ -50,10 +50,8 @@ from studio.app.scene import LiveScene
 from studio.app.session import SessionController
 from studio.app.settings import AppSettings
 from studio.app.teleop import KeyBindings
-from studio.app.train_panel import TrainPanel
-from studio.app.training import TorchLoader, TrainingController
+from studio.app.training import TrainingController
 from studio.envs import SCENES
-from widgets.dataset_panel import DatasetPanel
 from widgets.status import EpisodeEndBar
 from widgets.timeline import Timeline
 from widgets.viewport import Viewport
@@ -90,10 +88,8 @@ class MainWindow(QMainWindow):
             GUI thread, which blocks the control loop for the length of each frame.
         """
         super().__init__()
-        # Torch loads in the background from the first moment (seconds of imports and
-        # torch.optim's lazy set-up); the Train panel fills in when it is done.
-        self.torch_loader = TorchLoader(self)
-        self.torch_loaded = False
+        # Torch starts loading in the background at once (see ``learning.py``).
+        self.learning = LearningWiring(self)
         self.settings = AppSettings(settings)
         self.setWindowTitle("Imitation Studio")
         self.resize(1400, 900)
@@ -139,28 +135,22 @@ class MainWindow(QMainWindow):
         self.actions_by_id = make_actions(self.commands, self, lambda cid: self.controller.run(cid))
         self.toolbar = SceneToolBar(SCENES, self.actions_by_id)
         self.addToolBar(self.toolbar)
-        self.dataset_panel = DatasetPanel()
-        self.controls_panel = ControlsPanel()
-        self.demos_dock = self._dock("Demos", self.dataset_panel, "DemosDock")
-        self.help_dock = self._dock("Controls", self.controls_panel, "ControlsDock")
         self.training = TrainingController(self)
         self.evaluation = EvalController(self)
         self.policy_driver = PolicyDriver(self)
-        self.train_panel = TrainPanel(
+        docks = Docks(
+            self,
             self.training,
+            self.evaluation,
             recordings_path=lambda: self.recorder.path,
             scene_id=lambda: self.scene.env_id,
-            selected_demos=lambda: self.dataset_panel.selected_names(),
-            masks=self._masks,
+            masks=self.learning.masks,
         )
-        self.eval_panel = EvalPanel(self.evaluation)
-        self.train_dock = self._dock("Train", self.train_panel, "TrainDock")
-        self.eval_dock = self._dock("Evaluate", self.eval_panel, "EvalDock")
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.demos_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.help_dock)
-        self.tabifyDockWidget(self.help_dock, self.train_dock)
-        self.tabifyDockWidget(self.train_dock, self.eval_dock)
-        self.help_dock.raise_()
+        self.docks = docks
+        self.dataset_panel, self.controls_panel = docks.dataset_panel, docks.controls_panel
+        self.train_panel, self.eval_panel = docks.train_panel, docks.eval_panel
+        self.demos_dock, self.help_dock = docks.demos_dock, docks.help_dock
+        self.train_dock, self.eval_dock = docks.train_dock, docks.eval_dock
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
 
@@ -176,6 +166,7 @@ class MainWindow(QMainWindow):
         self.frames = FrameScheduler(
             self.viewport, self.modes, self.scene, self.playback, threaded=threaded_render
         )
+        self.files = FileDialogs(self)
         self.controller = StudioController(
             self.modes,
             self.scene,
@@ -184,20 +175,19 @@ class MainWindow(QMainWindow):
             self.inputs,
             self.commands,
             self.policy_driver,
-            self,
+            ask_for_file=self.files.ask_for_new,
+            parent=self,
         )
         self.session = SessionController(
             self.recorder, self.modes, lambda: self.scene.env_id, self._switch_scene, self
         )
         self.presenter = Presenter(self)
-        self.files = FileDialogs(self)
-        self.controller.ask_for_file = self.files.ask_for_new
         for cid, handler in (
             ("new_file", self.files.on_new),
             ("open_file", self.files.on_open),
             ("quit", self.close),
             ("help", self.presenter.toggle_hints),
-            ("load_policy", self._on_load_policy),
+            ("load_policy", self.learning.on_load_policy),
         ):
             self.controller.set_handler(cid, handler)
         self._build_menus()
@@ -219,24 +209,15 @@ class MainWindow(QMainWindow):
             self.settings.last_file = ""
             notes.append(f"{self.last_warning} (The last recordings file {path} is forgotten.)")
         if notes:
-            self._warn("Imitation Studio", " ".join(notes))
+            self.warn("Imitation Studio", " ".join(notes))
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(250)
         self._status_timer.timeout.connect(self.presenter.update_status)
         self._status_timer.start()
-        self.torch_loader.loaded.connect(self._on_torch_loaded)
-        self.torch_loader.start()
         self.scene.start()
         self.presenter.update_status()
 
     # ============================================================================= construction
-    def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setMinimumWidth(480)
-        return dock
-
     def _open_gamepad(self) -> Any:
         try:
             from studio.gamepad import Gamepad, GamepadBindings
@@ -247,28 +228,9 @@ class MainWindow(QMainWindow):
             return None
 
     def _make_scene(self, env_id: str) -> LiveScene:
-        scene = LiveScene(env_id, self._action, seed=self._seed, parent=self)
+        scene = LiveScene(env_id, self.learning.action, seed=self._seed, parent=self)
         scene.shadows = self.settings.shadows
         return scene
-
-    def _action(self, dt: float) -> Any:
-        """The live scene's next action: the policy's while it drives, else the person's."""
-        if not self.controller.policy_drives:
-            return self.inputs.action(dt)
-        self.inputs.poll_pad()  # the pad's buttons stay commands while the policy drives
-        try:
-            return self.policy_driver.action(self.scene.env, self.scene.obs)
-        except Exception as exc:  # a policy that fails must not stop the control loop
-            text = str(exc)
-            QTimer.singleShot(0, lambda: self._policy_failed(text))
-            self.scene.set_paused(True)
-            return self.inputs.action(dt)
-
-    def _policy_failed(self, text: str) -> None:
-        if self.modes.mode is Mode.POLICY:
-            self.controller.leave_policy()
-        self.controller.set_paused(False)
-        self._warn("Policy", f"The policy could not act: {text}")
 
     def _stepping(self) -> bool:
         return self.modes.mode.drives_scene and self.scene.running
@@ -298,10 +260,8 @@ class MainWindow(QMainWindow):
         self.shadows_action.setChecked(self.settings.shadows)
         self.shadows_action.toggled.connect(self._on_shadows_toggled)
         view.addSeparator()
-        view.addAction(self.demos_dock.toggleViewAction())
-        view.addAction(self.help_dock.toggleViewAction())
-        view.addAction(self.train_dock.toggleViewAction())
-        view.addAction(self.eval_dock.toggleViewAction())
+        for action in self.docks.view_actions():
+            view.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.actions_by_id["help"])
         help_menu.addAction("&About").triggered.connect(self._on_about)
@@ -318,8 +278,8 @@ class MainWindow(QMainWindow):
         vp.resized.connect(lambda _w, _h: self.frames.invalidate())
         self.end_bar.kept.connect(lambda: c.run("keep"))
         self.end_bar.discarded.connect(lambda: c.run("discard"))
-        c.warning.connect(self._warn)
-        s.warning.connect(self._warn)
+        c.warning.connect(self.warn)
+        s.warning.connect(self.warn)
         dp = self.dataset_panel
         dp.demo_activated.connect(self.play_demo)
         dp.rename_requested.connect(lambda a, b: s.guarded(lambda: self.recorder.rename(a, b)))
@@ -329,13 +289,7 @@ class MainWindow(QMainWindow):
         tl.frame_selected.connect(pb.seek)
         tl.play_toggled.connect(lambda playing: pb.play() if playing else pb.pause())
         tl.step_clicked.connect(pb.step)
-        tp = self.train_panel
-        tp.drive_requested.connect(self.drive_policy)
-        tp.evaluate_requested.connect(self._on_evaluate_requested)
-        tp.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.training.run_finished.connect(self._on_run_finished)
-        s.file_changed.connect(lambda _p: tp.refresh())
-        s.demos_changed.connect(tp.refresh)
+        self.learning.connect()
         self.presenter.connect()
 
     # ============================================================================= public API
@@ -371,7 +325,7 @@ class MainWindow(QMainWindow):
         try:
             self._switch_scene(env_id)
         except ValueError as exc:
-            self._warn("Scene", f"Cannot open the scene {env_id!r}: {exc}")
+            self.warn("Scene", f"Cannot open the scene {env_id!r}: {exc}")
             self.toolbar.set_scene(self.scene.env_id)
             return False
         return True
@@ -382,12 +336,7 @@ class MainWindow(QMainWindow):
         if env_id == self.scene.env_id:
             return
         new = self._make_scene(env_id)  # first: if this raises, the current scene stays
-        if self.modes.mode is Mode.PLAYBACK:
-            self.playback.unload()
-            self.modes.go(Mode.LIVE)
-        if self.modes.mode is Mode.POLICY:
-            self.controller.leave_policy()
-        self.policy_driver.unload()  # a policy drives the scene it was loaded for
+        self.controller.release_scene()  # playback or a policy end with the scene they were for
         self.scene.close()
         self.scene = new
         self.playback.attach(new)
@@ -402,10 +351,6 @@ class MainWindow(QMainWindow):
     def open_recordings(self, path: str | Path) -> bool:
         """Open or create a recordings file (and switch to its scene); False when it failed."""
         return self.files.open(path)
-
-    def new_recordings(self, path: str | Path, *, confirmed: bool = False) -> bool:
-        """Replace ``path`` by an empty recordings file and open it (asks unless ``confirmed``)."""
-        return self.files.new(path, confirmed=confirmed)
 
     def play_demo(self, name: str) -> bool:
         """Show the demo ``name`` in playback (switching to its scene if needed)."""
@@ -434,79 +379,18 @@ class MainWindow(QMainWindow):
     # ============================================================================= policies
     def wait_for_torch(self) -> bool:
         """Block until torch has loaded (a person asked for a policy in the first seconds)."""
-        if not self.torch_loaded:
-            self.torch_loader.wait()
-            QApplication.processEvents()  # deliver the loaded signal
-        return self.torch_loaded
+        return self.learning.wait_for_torch()
 
     def load_policy(self, path: str | Path) -> bool:
         """Load a checkpoint to drive the live scene (its scene is opened when it names one)."""
-        if not self.wait_for_torch():
-            self._warn("Policy", "Torch could not be loaded: policies cannot run here")
-            return False
-        if self.modes.mode is Mode.POLICY:
-            self.controller.leave_policy()
-        import algorithms
-
-        try:
-            policy = algorithms.load_policy(path, device="cpu")
-        except Exception as exc:  # not a checkpoint, damaged, missing
-            self._warn("Policy", f"Cannot load {path}: {exc}")
-            return False
-        trained_on = policy.lineage.get("env_name")
-        if trained_on and trained_on != self.scene.env_id and not self.set_scene(trained_on):
-            return False
-        try:
-            label = self.policy_driver.use(policy, path, self.scene.env, self.scene.env_id)
-        except Exception as exc:
-            self._warn("Policy", f"Cannot drive with {path}: {exc}")
-            return False
-        self.statusBar().showMessage(f"Loaded {label}", 5000)
-        self.presenter.update_overlay()
-        return True
+        return self.learning.load_policy(path)
 
     def drive_policy(self, path: str | Path) -> bool:
         """Load ``path`` and let it drive the live scene."""
-        if self.modes.mode not in (Mode.LIVE, Mode.POLICY, Mode.PLAYBACK):
-            self.presenter.refused(self.session.busy_reason() or "Not now")
-            return False
-        self.leave_playback()
-        return self.load_policy(path) and self.controller.start_policy()
-
-    def _on_load_policy(self) -> None:
-        start = str(self.recorder.path.parent / "runs") if self.recorder.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Policy checkpoint", start, "*.pt")
-        if path:
-            self.load_policy(path)
-
-    def _on_evaluate_requested(self, path: str) -> None:
-        self.eval_panel.set_checkpoint(path)
-        self.eval_dock.raise_()
-        self.eval_panel.start()
-
-    def _masks(self) -> list[str]:
-        if self.recorder.path is None:
-            return []
-        try:
-            from recordings import Dataset
-
-            with Dataset(self.recorder.path, lenient=True) as ds:
-                return ds.mask_names()
-        except Exception:  # an unreadable file has no masks to offer; the Demos panel says why
-            return []
-
-    def _on_torch_loaded(self, error: str) -> None:
-        self.torch_loaded = not error
-        self.train_panel.set_torch_loaded(error)
-
-    def _on_run_finished(self, status: str, message: str) -> None:
-        if status in ("failed", "diverged"):
-            self._warn("Training", message)
-        else:
-            self.statusBar().showMessage(message, 8000)
+        return self.learning.drive_policy(path)
 
     # ============================================================================= dialogs
-    def _warn(self, title: str, text: str) -> None:
+    def warn(self, title: str, text: str) -> None:
         """A non-fatal warning: status bar plus a non-modal message box (never blocks)."""
         self.last_warning = text
         self.statusBar().showMessage(text, 15000)
@@ -543,6 +427,9 @@ class MainWindow(QMainWindow):
         self.settings.set_window_layout(self.saveGeometry(), self.saveState())
         self.settings.set_bindings(self.scene.env_id, self.inputs.keyboard.bindings.to_dict())
         self.settings.set_command_bindings(self.commands.to_dict())
+        pad_bindings = getattr(self.inputs.gamepad, "bindings", None)
+        if hasattr(pad_bindings, "to_dict"):  # the pad's axes and dead-zones (GamepadBindings)
+            self.settings.set_gamepad_bindings(pad_bindings.to_dict())
         self.settings.scene = self.scene.env_id
         self.settings.sync()
         self._status_timer.stop()
@@ -551,7 +438,7 @@ class MainWindow(QMainWindow):
         self.evaluation.cancel()
         self.training.wait()
         self.evaluation.wait()
-        self.torch_loader.wait()
+        self.learning.torch_loader.wait()
         self.frames.close()
         self.playback.pause()
         self.session.close()

@@ -1,0 +1,147 @@
+"""The window's learning side: torch in the background, training runs, policies at the wheel.
+
+:class:`LearningWiring` connects the Train and Evaluate panels to the studio: it loads torch off
+the GUI thread (:class:`~studio.app.training.TorchLoader`), lists a file's masks for the Train
+panel, says how runs ended, loads checkpoints for the live scene and hands the wheel to them
+(the action source the live scene asks while a policy drives).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from studio.app.modes import Mode
+from studio.app.training import TorchLoader
+
+if TYPE_CHECKING:
+    from studio.app.window import MainWindow
+
+
+class LearningWiring(QObject):
+    """Training, evaluation and policy driving, as the window offers them."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        # Torch loads in the background from the first moment (seconds of imports and
+        # torch.optim's lazy set-up); the Train panel fills in when it is done.
+        self.torch_loader = TorchLoader(self)
+        self.torch_loaded = False
+
+    def connect(self) -> None:
+        """Follow the Train panel, the training controller and the session; load torch."""
+        w = self.w
+        tp = w.train_panel
+        tp.drive_requested.connect(self.drive_policy)
+        tp.evaluate_requested.connect(self._on_evaluate_requested)
+        tp.message.connect(lambda text: w.statusBar().showMessage(text, 8000))
+        w.training.run_finished.connect(self._on_run_finished)
+        w.session.file_changed.connect(lambda _p: tp.refresh())
+        w.session.demos_changed.connect(tp.refresh)
+        self.torch_loader.loaded.connect(self._on_torch_loaded)
+        self.torch_loader.start()
+
+    # ----------------------------------------------------------------------------- training
+    def masks(self) -> list[str]:
+        """The open recordings file's masks (none when no file is open or it is unreadable)."""
+        path = self.w.recorder.path
+        if path is None:
+            return []
+        try:
+            from recordings import Dataset
+
+            with Dataset(path, lenient=True, on_wait=None) as ds:
+                return ds.mask_names()
+        except Exception:  # an unreadable file has no masks to offer; the Demos panel says why
+            return []
+
+    def _on_torch_loaded(self, error: str) -> None:
+        self.torch_loaded = not error
+        self.w.train_panel.set_torch_loaded(error)
+
+    def _on_run_finished(self, status: str, message: str) -> None:
+        if status in ("failed", "diverged"):
+            self.w.warn("Training", message)
+        else:
+            self.w.statusBar().showMessage(message, 8000)
+
+    def _on_evaluate_requested(self, path: str) -> None:
+        w = self.w
+        w.eval_panel.set_checkpoint(path)
+        w.eval_dock.raise_()
+        w.eval_panel.start()
+
+    # ----------------------------------------------------------------------------- policies
+    def wait_for_torch(self) -> bool:
+        """Block until torch has loaded (a person asked for a policy in the first seconds)."""
+        if not self.torch_loaded:
+            self.torch_loader.wait()
+            QApplication.processEvents()  # deliver the loaded signal
+        return self.torch_loaded
+
+    def load_policy(self, path: str | Path) -> bool:
+        """Load a checkpoint to drive the live scene (its scene is opened when it names one)."""
+        w = self.w
+        if not self.wait_for_torch():
+            w.warn("Policy", "Torch could not be loaded: policies cannot run here")
+            return False
+        w.controller.leave_policy()
+        import algorithms
+
+        try:
+            policy = algorithms.load_policy(path, device="cpu")
+        except Exception as exc:  # not a checkpoint, damaged, missing
+            w.warn("Policy", f"Cannot load {path}: {exc}")
+            return False
+        trained_on = policy.lineage.get("env_name")
+        if trained_on and trained_on != w.scene.env_id and not w.set_scene(trained_on):
+            return False
+        try:
+            label = w.policy_driver.use(policy, path, w.scene.env, w.scene.env_id)
+        except Exception as exc:
+            w.warn("Policy", f"Cannot drive with {path}: {exc}")
+            return False
+        w.statusBar().showMessage(f"Loaded {label}", 5000)
+        w.presenter.update_overlay()
+        return True
+
+    def drive_policy(self, path: str | Path) -> bool:
+        """Load ``path`` and let it drive the live scene."""
+        w = self.w
+        if w.modes.mode not in (Mode.LIVE, Mode.POLICY, Mode.PLAYBACK):
+            w.presenter.refused(w.session.busy_reason() or "Not now")
+            return False
+        w.controller.leave_playback()
+        return self.load_policy(path) and w.controller.start_policy()
+
+    def on_load_policy(self) -> None:
+        """Policy ▸ Load: choose a checkpoint (``runs/`` beside the recordings file first)."""
+        w = self.w
+        start = str(w.recorder.path.parent / "runs") if w.recorder.path else ""
+        path, _ = QFileDialog.getOpenFileName(w, "Policy checkpoint", start, "*.pt")
+        if path:
+            self.load_policy(path)
+
+    def action(self, dt: float) -> Any:
+        """The live scene's next action: the policy's while it drives, else the person's."""
+        w = self.w
+        if not w.controller.policy_drives:
+            return w.inputs.action(dt)
+        w.inputs.poll_pad()  # the pad's buttons stay commands while the policy drives
+        try:
+            return w.policy_driver.action(w.scene.env, w.scene.obs)
+        except Exception as exc:  # a policy that fails must not stop the control loop
+            text = str(exc)
+            QTimer.singleShot(0, lambda: self._policy_failed(text))
+            w.controller.set_paused(True)
+            return w.inputs.action(dt)
+
+    def _policy_failed(self, text: str) -> None:
+        w = self.w
+        w.controller.leave_policy()
+        w.controller.set_paused(False)
+        w.warn("Policy", f"The policy could not act: {text}")
