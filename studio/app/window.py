@@ -7,8 +7,9 @@ and its control loop), :class:`Recorder` and :class:`SessionController` (the rec
 :class:`PlaybackController` (a recorded demo), :class:`FrameScheduler` (what is drawn, when;
 frames/s and real-time factor), :class:`Docks` (the Demos, Controls, Train and Evaluate panels),
 :class:`LearningWiring` (torch in the background, training runs, policies at the wheel),
-:class:`Presenter` (the state onto the widgets) and :class:`FileDialogs`. The window wires them
-to the widgets and keeps no state of its own beyond what is on screen.
+:class:`SceneSwitcher` (making and swapping the live scene), :class:`Presenter` (the state onto
+the widgets) and :class:`FileDialogs`. The window wires them to the widgets and keeps no state
+of its own beyond what is on screen.
 """
 
 from __future__ import annotations
@@ -46,10 +47,9 @@ from studio.app.playback import PlaybackController
 from studio.app.policy_driver import PolicyDriver
 from studio.app.presenter import Presenter
 from studio.app.recorder import Recorder
-from studio.app.scene import LiveScene
+from studio.app.scenes import SceneSwitcher
 from studio.app.session import SessionController
 from studio.app.settings import AppSettings
-from studio.app.teleop import KeyBindings
 from studio.app.training import TrainingController
 from studio.envs import SCENES
 from widgets.status import EpisodeEndBar
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.last_warning = ""  # the newest non-fatal warning shown (tests read it)
         self._warning_box: QMessageBox | None = None
-        self._seed = seed
+        self.scenes = SceneSwitcher(self, seed)
         self.modes = ModeMachine(self)
         try:
             self.commands = CommandBindings.from_dict(self.settings.command_bindings())
@@ -106,12 +106,12 @@ class MainWindow(QMainWindow):
         # exists (a QThread destroyed while running aborts the process).
         env_id = scene or self.settings.scene or SCENES[0]
         try:
-            self.scene = self._make_scene(env_id)
+            self.scene = self.scenes.make(env_id)
         except ValueError as exc:
             if scene is not None:
                 raise  # asked for by name (command line): the caller reports it
             # The remembered scene cannot be opened any more: start on the default one.
-            self.scene = self._make_scene(SCENES[0])
+            self.scene = self.scenes.make(SCENES[0])
             notes.append(
                 f"Could not open the last scene {env_id!r} ({exc}); opened "
                 f"{scene_title(SCENES[0])} instead."
@@ -155,12 +155,12 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
 
         # Parts.
-        pad = self._open_gamepad() if gamepad == "auto" else gamepad
+        pad = self.scenes.open_gamepad() if gamepad == "auto" else gamepad
         labels = list(self.scene.env.action_labels)
         self.inputs = InputMux(
-            self, self.modes, self.commands, self._keys_for(env_id), len(labels), pad
+            self, self.modes, self.commands, self.scenes.keys_for(env_id), len(labels), pad
         )
-        self.inputs.set_scene(self._keys_for(env_id), labels, self._stepping)
+        self.inputs.set_scene(self.scenes.keys_for(env_id), labels, self.scenes.stepping)
         self.recorder = Recorder(self)
         self.playback = PlaybackController(self.scene, self)
         self.frames = FrameScheduler(
@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.session = SessionController(
-            self.recorder, self.modes, lambda: self.scene.env_id, self._switch_scene, self
+            self.recorder, self.modes, lambda: self.scene.env_id, self.scenes.switch, self
         )
         self.presenter = Presenter(self)
         for cid, handler in (
@@ -218,27 +218,6 @@ class MainWindow(QMainWindow):
         self.presenter.update_status()
 
     # ============================================================================= construction
-    def _open_gamepad(self) -> Any:
-        try:
-            from studio.gamepad import Gamepad, GamepadBindings
-
-            saved = self.settings.gamepad_bindings()
-            return Gamepad(GamepadBindings.from_dict(saved) if saved else None)
-        except Exception:  # no pygame, bad settings: run keyboard-only
-            return None
-
-    def _make_scene(self, env_id: str) -> LiveScene:
-        scene = LiveScene(env_id, self.learning.action, seed=self._seed, parent=self)
-        scene.shadows = self.settings.shadows
-        return scene
-
-    def _stepping(self) -> bool:
-        return self.modes.mode.drives_scene and self.scene.running
-
-    def _keys_for(self, env_id: str) -> KeyBindings:
-        labels = list(self.scene.env.action_labels)
-        return KeyBindings.saved_or_default(self.settings.bindings(env_id), labels)
-
     def _build_menus(self) -> None:
         bar = self.menuBar()
         menus = {
@@ -317,36 +296,7 @@ class MainWindow(QMainWindow):
 
     def set_scene(self, env_id: str) -> bool:
         """Switch to another scene; False (with a warning, the scene kept) when it cannot."""
-        busy = self.session.busy_reason()
-        if busy and env_id.strip() != self.scene.env_id:
-            self.presenter.refused(busy)
-            self.toolbar.set_scene(self.scene.env_id)
-            return False
-        try:
-            self._switch_scene(env_id)
-        except ValueError as exc:
-            self.warn("Scene", f"Cannot open the scene {env_id!r}: {exc}")
-            self.toolbar.set_scene(self.scene.env_id)
-            return False
-        return True
-
-    def _switch_scene(self, env_id: str) -> None:
-        """Swap in a new live scene; raises ValueError (nothing changed) if it cannot be made."""
-        env_id = env_id.strip()
-        if env_id == self.scene.env_id:
-            return
-        new = self._make_scene(env_id)  # first: if this raises, the current scene stays
-        self.controller.release_scene()  # playback or a policy end with the scene they were for
-        self.scene.close()
-        self.scene = new
-        self.playback.attach(new)
-        self.frames.attach(new)
-        self.controller.attach(new)
-        self.inputs.set_scene(self._keys_for(env_id), list(new.env.action_labels), self._stepping)
-        self.settings.scene = env_id
-        self.presenter.scene_changed()
-        self.session.refresh()
-        new.start()
+        return self.scenes.set_scene(env_id)
 
     def open_recordings(self, path: str | Path) -> bool:
         """Open or create a recordings file (and switch to its scene); False when it failed."""
