@@ -206,3 +206,29 @@ def test_bad_settings_say_what_to_fix():
         dagger.DAggerConfig(rounds=0)
     with pytest.raises(ValueError, match="beta must be in"):
         dagger.DAggerConfig(beta=1.5)
+
+
+def test_cli_dagger_appends_and_writes_summary(tmp_path):
+    """`imitation-studio dagger` on an arm file: rollouts appended, checkpoint and summary."""
+    import json
+
+    from studio.cli import main
+
+    arm = "ImitationStudio/ArmPush-v0"
+    data = tmp_path / "arm.h5"
+    assert (
+        main(["collect", "--env", arm, "--episodes", "2", "--out", str(data), "--no-progress"]) == 0
+    )
+    args = ["dagger", "--data", str(data), "--expert", "scripted", "--rounds", "1"]
+    args += ["--episodes-per-round", "1", "--eval-episodes", "1", "--obs-keys", "all"]
+    args += ["--set", "steps=20", "--seed", "0", "--runs-dir", str(tmp_path / "runs")]
+    assert main([*args, "--name", "d", "--threads", "1"]) == 0
+    run = tmp_path / "runs" / "d"
+    rounds = json.loads((run / "summary.json").read_text())["rounds"]
+    assert [r["round"] for r in rounds] == [0, 1]
+    assert rounds[1]["labelled_steps"] == rounds[1]["rollout_steps"] > 0
+    assert 0 <= rounds[1]["eval_success"] <= 1
+    with Dataset(data) as ds:
+        assert len(ds.demos) == 3 and ds.info(ds.demos[-1]).source == "policy"
+    policy = algorithms.load_policy(run / "checkpoint.pt")
+    assert policy.lineage["dagger_round"] == 1
