@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -68,6 +68,7 @@ class Viewport(QWidget):
         self._action_title = "action"
         self._banner = ""
         self._title_box = QRectF()  # where the title and hints were last painted
+        self._rows: list[QRectF] = []  # the title's and each hint row's text, as last painted
         self._banner_box = QRectF()  # where the banner was last painted
         self._banner_color = _ACCENT
         self._new_frame = False
@@ -144,8 +145,15 @@ class Viewport(QWidget):
         self.update()
 
     def painted_rects(self) -> tuple[QRectF, QRectF]:
-        """Where the last paint put the title-and-hints box and the banner (empty if none)."""
+        """Where the last paint put the title-and-hints box and the banner (empty if none).
+
+        The first rectangle covers the title and every hint row shown (:meth:`painted_rows`).
+        """
         return QRectF(self._title_box), QRectF(self._banner_box)
+
+    def painted_rows(self) -> list[QRectF]:
+        """Where the last paint drew the title's text and each hint row (keys and what)."""
+        return [QRectF(r) for r in self._rows]
 
     def set_banner(self, text: str, color: QColor | None = None) -> None:
         """A short centred message at the top (e.g. ``"Success!"``); empty hides it."""
@@ -216,6 +224,7 @@ class Viewport(QWidget):
     def _paint_title(self, p: QPainter) -> None:
         hints = self._hints if self._hints_visible else []
         self._title_box = QRectF()
+        self._rows = []
         if not self._title and not hints:
             return
         title_font, key_font, text_font = self._font(11, True), self._font(9, True), self._font(9)
@@ -237,7 +246,9 @@ class Viewport(QWidget):
         y = box.top() + 8
         if self._title:
             p.setPen(_TEXT)
+            row = QRectF(box.left() + 10, y, title_w, line)
             p.drawText(QRectF(box.left() + 10, y, width, line), self._title)
+            self._rows.append(row)
             y += line + 4
         for keys, what in hints:
             p.setFont(key_font)
@@ -245,7 +256,9 @@ class Viewport(QWidget):
             p.drawText(QRectF(box.left() + 10, y, key_w + 4, line), keys)
             p.setFont(text_font)
             p.setPen(_MUTED)
-            p.drawText(QRectF(box.left() + 22 + key_w, y, text_w + 4, line), what)
+            text = QRectF(box.left() + 22 + key_w, y, text_w + 4, line)
+            p.drawText(text, what)
+            self._rows.append(QRectF(box.left() + 10, y, text.right() - box.left() - 10, line))
             y += line - 1
 
     def _paint_recording(self, p: QPainter) -> None:
@@ -308,10 +321,20 @@ class Viewport(QWidget):
         if not self._banner:
             return
         p.setFont(self._font(14, True))
-        w = p.fontMetrics().horizontalAdvance(self._banner) + 40
-        box = QRectF((self.width() - w) / 2, 14, w, 38)
-        if box.intersects(self._title_box):  # never over the mode's title and its hints
-            box.moveTop(self._title_box.bottom() + 10)
+        fm = p.fontMetrics()
+        # One line when it fits; else wrapped to the viewport's width, never cut off at its sides.
+        w = min(fm.horizontalAdvance(self._banner) + 40, max(self.width() - 20, 80))
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+        text_h = fm.boundingRect(QRect(0, 0, int(w) - 40, 10_000), flags, self._banner).height()
+        box = QRectF((self.width() - w) / 2, 14, w, max(38, text_h + 14))
+        title = self._title_box
+        if box.intersects(title):  # never over the mode's title and its hints
+            if title.bottom() + 10 + box.height() <= self.height():
+                box.moveTop(title.bottom() + 10)  # under them
+            elif title.right() + 10 + w <= self.width():
+                box.moveLeft(title.right() + 10)  # a tall list of hints: beside them
+            else:
+                box.moveTop(title.bottom() + 10)  # no room: below, partly out of view
         self._banner_box = box
         p.setPen(Qt.PenStyle.NoPen)
         color = QColor(self._banner_color)
@@ -319,4 +342,4 @@ class Viewport(QWidget):
         p.setBrush(color)
         p.drawRoundedRect(box, 8, 8)
         p.setPen(QColor(255, 255, 255))
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, self._banner)
+        p.drawText(box.adjusted(20, 0, -20, 0), flags, self._banner)

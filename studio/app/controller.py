@@ -280,16 +280,28 @@ class StudioController(QObject):
             name = self.recorder.keep()
             text = f"Saved {name}"
         except RecordingError as exc:
-            path = self.recorder.path.name if self.recorder.path else "the recordings file"
             text = "The episode could not be saved"
-            self.warning.emit(
-                "Recordings",
-                f"Could not save the episode into {path}: {exc}\nIts journal stays beside the "
-                "file: the episode will be offered back (recovered) when the file is opened "
-                "again.",
-            )
+            self.warning.emit("Recordings", self._not_saved(exc))
         self._decided(text)
         return name
+
+    def _not_saved(self, exc: RecordingError) -> str:
+        """Why the episode is not in the file, and where it is now."""
+        path = self.recorder.path.name if self.recorder.path else "the recordings file"
+        journal = self.recorder.failed_journal
+        stranded = self.recorder.stranded_journal(journal) if journal else None
+        if stranded is not None:
+            return (
+                f"Could not save the episode into {path}: {exc}\nIt was recorded for "
+                f"{stranded['env_name']} and can never go into this file. Its "
+                f"{stranded['steps']} steps stay in the journal {stranded['path']}; delete that "
+                "file when you no longer need it."
+            )
+        return (
+            f"Could not save the episode into {path}: {exc}\nIts journal stays beside the "
+            "file: the episode will be offered back (recovered: keep or discard) when the file "
+            "is opened again."
+        )
 
     def discard(self) -> None:
         """Drop the episode being recorded or awaiting a decision."""

@@ -54,7 +54,7 @@ class LearningWiring(QObject):
         try:
             from recordings import Dataset
 
-            with Dataset(path, lenient=True, on_wait=None) as ds:
+            with Dataset(path, lenient=True, on_wait=self.w.recorder.report_wait) as ds:
                 return ds.mask_names()
         except Exception:  # an unreadable file has no masks to offer; the Demos panel says why
             return []

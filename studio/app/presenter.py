@@ -57,6 +57,7 @@ class Presenter:
         s.demos_changed.connect(self.demos_changed)
         s.file_changed.connect(self.file_changed)
         s.recovered_found.connect(self.recovered_found)
+        w.recorder.waiting.connect(self.file_waiting)
         w.playback.frame_changed.connect(self.playback_frame)
         w.playback.playing_changed.connect(w.timeline.set_playing)
         w.frames.about_to_show.connect(self.before_frame)
@@ -232,28 +233,28 @@ class Presenter:
         w.setWindowTitle(f"Imitation Studio — {name}" if path else "Imitation Studio")
 
     def recovered_found(self, names: list[str]) -> None:
-        """Offer back what a crash left: keep or discard, the person's choice."""
+        """Offer back what a crash or an undecided close left: keep or discard, the person's
+        choice (offered at every opening until answered)."""
         w = self.w
-        infos = w.recorder.infos(names)
-        steps = sum(int(i.num_samples) for i in infos)
-        what = names[0] if len(names) == 1 else f"{len(names)} episodes ({', '.join(names)})"
-        w.recovery_bar.ask(
-            f"<b>Recovered after a crash</b> — {what}, {steps} steps, was being recorded when "
-            "the studio stopped. Keep it in the recordings file?",
-            False,
-        )
+        w.recovery_bar.ask(recovery_text(w.recorder.infos(names)), False)
 
     def recovered_kept(self) -> None:
         """The person keeps the recovered episodes."""
-        self.w.session.keep_recovered()
         self.w.recovery_bar.hide()
-        self.w.statusBar().showMessage("Recovered episodes kept", 5000)
+        if self.w.session.keep_recovered():
+            self.w.statusBar().showMessage("Recovered episodes kept", 5000)
 
     def recovered_discarded(self) -> None:
         """The person discards the recovered episodes."""
-        self.w.session.discard_recovered()
         self.w.recovery_bar.hide()
-        self.w.statusBar().showMessage("Recovered episodes discarded", 5000)
+        if self.w.session.discard_recovered():
+            self.w.statusBar().showMessage("Recovered episodes discarded", 5000)
+
+    def file_waiting(self, text: str) -> None:
+        """Another process holds the file: say so now, though the GUI thread waits."""
+        bar = self.w.statusBar()
+        bar.showMessage(text, 8000)
+        bar.repaint()  # the event loop is blocked until the wait ends: paint at once
 
     # ----------------------------------------------------------------------------- status
     def update_status(self) -> None:
@@ -277,3 +278,39 @@ class Presenter:
             device=w.inputs.device_text(),
             file=str(w.recorder.path) if w.recorder.path else "",
         )
+
+
+def recovery_text(infos: list[Any]) -> str:
+    """The recovery bar's question, worded by how each episode was left: a crash, or a close
+    while it awaited keep or discard (``DemoInfo.attrs["undecided"]``)."""
+    undecided = [i for i in infos if i.attrs.get("undecided")]
+    crashed = [i for i in infos if not i.attrs.get("undecided")]
+    parts = []
+    for group, head, how_one, how_many in (
+        (
+            undecided,
+            "Left undecided when the studio closed",
+            "awaited keep or discard",
+            "awaited keep or discard",
+        ),
+        (
+            crashed,
+            "Recovered after a crash",
+            "was being recorded when the studio stopped",
+            "were being recorded when the studio stopped",
+        ),
+    ):
+        if not group:
+            continue
+        steps = sum(int(i.num_samples) for i in group)
+        if len(group) == 1:
+            i = group[0]
+            end = "" if i.success is None else (" ✓ success" if i.success else " ✗ no success")
+            parts.append(f"<b>{head}</b> — {i.name}{end}, {steps} steps, {how_one}.")
+        else:
+            names = ", ".join(i.name for i in group)
+            parts.append(
+                f"<b>{head}</b> — {len(group)} episodes ({names}), {steps} steps, {how_many}."
+            )
+    one = len(infos) == 1
+    return " ".join(parts) + (" Keep it" if one else " Keep them") + " in the recordings file?"

@@ -1,9 +1,16 @@
 """Recording: one open recordings file, the episode being written, and the keep/discard decision.
 
-Each step is appended to the file as it happens (the writer is crash-safe), so a crash loses at
-most the steps since the last flush. When an episode ends the recorder holds it until the
-person keeps or discards it (the studio's mode says which: ``modes.py``); only closing the
-window commits it without asking, as a crash would have offered it back.
+Each step is appended to the file's journal as it happens (the writer is crash-safe), so a crash
+loses at most the steps since the last flush. When an episode ends the recorder holds it until
+the person keeps or discards it (the studio's mode says which: ``modes.py``). Closing the window
+decides nothing for the person: an episode still being recorded is committed, one that awaits
+keep/discard is left undecided in its journal (:meth:`Recorder.commit_for_exit`).
+
+Opening a file commits what a crash or an undecided close left in journals; such demos await
+the person's keep or discard (:meth:`Recorder.awaiting`, :meth:`Recorder.decide`), at every
+opening until answered. Commits run on the GUI thread: when another process reads the file
+(``imitation-studio inspect`` or ``train``), the recorder waits for it and says so
+(``waiting``).
 """
 
 from __future__ import annotations
@@ -15,7 +22,13 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from recordings import Dataset, Provenance, RecordingError, RecordingFile, scene_of
+from recordings import (
+    Dataset,
+    Provenance,
+    RecordingError,
+    RecordingFile,
+    scene_of,
+)
 from studio.app.scene import Step
 
 _PROVENANCE = {
@@ -31,10 +44,14 @@ class Recorder(QObject):
     Signals:
         file_opened(path): a recordings file was opened or created ("" when closed).
         demos_changed(): the list of demos or their attributes changed.
+        waiting(text): another process reads (or writes) the file; this process waits for it
+            before its change or read (``"demos.h5 is being read by another process;
+            waiting…"``). Emitted on the GUI thread while it waits, at most once per wait.
     """
 
     file_opened = Signal(str)
     demos_changed = Signal()
+    waiting = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +66,7 @@ class Recorder(QObject):
         self.source = "human"
         self.last_saved: str | None = None
         self.recovered: list[str] = []
+        self.failed_journal: str | None = None  # the journal of the last keep that failed
         # DemoInfo by demo name. Reading one demo's attributes costs ~1 ms with h5py, so the
         # demos panel would stall for a second on a 1,000-demo file after every edit without it;
         # every method that changes a demo drops that demo's entry.
@@ -61,19 +79,28 @@ class Recorder(QObject):
         return self._file is not None
 
     def open(self, path: str | Path) -> None:
-        """Open (or create) a recordings file; episodes left by a crash are committed.
+        """Open (or create) a recordings file; episodes left in journals are committed.
 
-        Their names are in :attr:`recovered`, for the studio to offer back (keep / discard).
+        Those this opening committed are in :attr:`recovered`; :meth:`awaiting` lists every
+        demo that awaits the person's keep or discard (also from earlier openings).
         """
         self.close()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = RecordingFile(path, mode="a")
+        self._file = RecordingFile(path, mode="a", on_wait=self.report_wait)
         self.path = path
         self._info_cache.clear()
         self.recovered = list(self._file.recover() or [])
         self.file_opened.emit(str(path))
         self.demos_changed.emit()
+
+    def report_wait(self, message: str) -> None:
+        """``on_wait`` of every read and change of the file: emits :attr:`waiting`."""
+        # The library's message names the path and what the other process does; the status
+        # bar names the file the person knows.
+        name = self.path.name if self.path is not None else "The recordings file"
+        doing = "written" if "being written" in message else "read"
+        self.waiting.emit(f"{name} is being {doing} by another process; waiting…")
 
     def file_scene(self) -> str | None:
         """The scene the open file is for (None: no file, or a new one)."""
@@ -89,6 +116,32 @@ class Recorder(QObject):
             self.path = None
             self._env_args = None
             self.file_opened.emit("")
+
+    # ----------------------------------------------------------------------------- recovered
+    def awaiting(self) -> list[str]:
+        """Recovered demos (a crash, or left undecided at close) nobody has kept or discarded."""
+        return self._file.awaiting_decision() if self._file is not None else []
+
+    def decide(self, name: str, keep: bool) -> None:
+        """The person's answer for a recovered demo: keep it, or delete it."""
+        assert self._file is not None
+        self._file.decide(name, keep)
+        self._info_cache.pop(name, None)
+        self.demos_changed.emit()
+
+    def stranded_journal(self, path: str | None) -> dict[str, Any] | None:
+        """``{"path", "env_name", "steps"}`` when the journal at ``path`` can never go into this
+        file (recorded for another scene), else None."""
+        if self._file is None or path is None:
+            return None
+        try:
+            entries = self._file.stranded()
+        except RecordingError:
+            return None
+        for entry in entries:
+            if Path(entry["path"]) == Path(path):
+                return entry
+        return None
 
     # ----------------------------------------------------------------------------- episodes
     def check_scene(self, env: Any) -> None:
@@ -161,16 +214,20 @@ class Recorder(QObject):
         """Commit the open episode and return its name.
 
         Raises:
-            RecordingError: the commit failed (disk full, file locked). The episode's journal
-                stays beside the file and is offered back the next time the file is opened.
+            RecordingError: the commit failed (disk full, file locked, or the file now holds
+                another scene's demos: ``SceneMismatchError``). The episode's journal stays
+                beside the file (its path in :attr:`failed_journal`); the next opening offers it
+                back, unless it is of another scene (:meth:`stranded_journal`).
         """
         writer, self._writer = self._writer, None
         if writer is None:
             raise RuntimeError("no episode to keep")
+        self.failed_journal = None
         try:
             name = writer.finish(success=bool(self.stopped_success))
         except RecordingError:
             writer.abandon()
+            self.failed_journal = str(writer.sidecar_path)
             raise
         self.last_saved = name
         self.demos_changed.emit()
@@ -188,8 +245,9 @@ class Recorder(QObject):
 
         Args:
             keep: False for an episode that awaits the person's keep/discard: it is neither
-                kept nor dropped but left as a journal, which the next opening of the file
-                offers back (keep or discard), so closing never decides for the person.
+                kept nor dropped but suspended in its journal with its success flag, which the
+                next opening of the file commits as ``undecided`` and offers back (keep or
+                discard), so closing never decides for the person.
         """
         if self._writer is None:
             return
@@ -197,10 +255,11 @@ class Recorder(QObject):
             self.discard()
             return
         if not keep:
-            with contextlib.suppress(RecordingError):  # what reached the journal stays there
-                self._writer.flush()  # every step, not only those of the last periodic flush
-            self._writer.abandon()
-            self._writer = None
+            writer, self._writer = self._writer, None
+            try:
+                writer.suspend(bool(self.stopped_success))  # every step, and how it ended
+            except RecordingError:  # what reached the journal stays there, as after a crash
+                writer.abandon()
             return
         with contextlib.suppress(RecordingError):
             self.keep()
@@ -233,7 +292,7 @@ class Recorder(QObject):
         # reader sees every committed demo and never holds the file across a write.
         if self.path is None:
             raise RuntimeError("no recordings file is open")
-        return Dataset(self.path, lenient=True)
+        return Dataset(self.path, lenient=True, on_wait=self.report_wait)
 
     def rename(self, old: str, new: str) -> None:
         """Rename a demo."""

@@ -1,8 +1,10 @@
 """The session: which recordings file is open, its demos, and what a crash left in it.
 
 Opening a file switches to its scene (one file holds one scene: ``recordings.scene_of``) and
-offers back the episodes a crash left behind: they are committed by the recorder on opening and
-listed in :attr:`SessionController.recovered` until the person keeps or discards them.
+offers back the recovered episodes — a crash's, or one left undecided when the studio closed:
+the recorder commits them on opening, and every demo that awaits a decision (this opening's and
+any earlier one's) is listed in :attr:`SessionController.recovered` and offered at every opening
+until the person keeps or discards it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class SessionController(QObject):
     Signals:
         file_changed(path): the open file changed ("" when none).
         demos_changed(): the demos or the header text changed (read :meth:`rows`, :attr:`header`).
-        recovered_found(names): opening found crashed episodes (committed, awaiting a choice).
+        recovered_found(names): the opened file holds recovered demos awaiting keep or discard.
         warning(title, text): something went wrong; the studio goes on.
     """
 
@@ -95,7 +97,11 @@ class SessionController(QObject):
                     previous,
                 )
                 return False
-        self.recovered = list(self.recorder.recovered)
+        try:
+            self.recovered = self.recorder.awaiting()
+        except RecordingError as exc:  # unreadable now: the demos panel says why
+            self.recovered = []
+            self.warning.emit("Recordings", str(exc))
         self.file_changed.emit(str(self.recorder.path))
         self.refresh()
         if self.recovered:
@@ -139,14 +145,24 @@ class SessionController(QObject):
         self.recorder.close()
 
     # ----------------------------------------------------------------------------- recovered
-    def keep_recovered(self) -> None:
-        """The person keeps the recovered episodes (they are already in the file)."""
-        self.recovered = []
+    def keep_recovered(self) -> bool:
+        """The person keeps the recovered episodes (no longer offered at the next opening)."""
+        return self._decide(True)
 
-    def discard_recovered(self) -> None:
+    def discard_recovered(self) -> bool:
         """The person does not want the recovered episodes: delete them."""
+        return self._decide(False)
+
+    def _decide(self, keep: bool) -> bool:
         names, self.recovered = self.recovered, []
-        self.guarded(lambda: self.recorder.delete([n for n in names if n in self.recorder.demos]))
+
+        def decide() -> None:
+            present = set(self.recorder.demos)
+            for name in names:
+                if name in present:
+                    self.recorder.decide(name, keep)
+
+        return self.guarded(decide)
 
     # ----------------------------------------------------------------------------- demos
     def refresh(self) -> None:
