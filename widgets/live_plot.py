@@ -23,6 +23,19 @@ REFRESH_HZ = 20.0
 _COLORS = ("#4c9be8", "#e8844c", "#5cc06b", "#d05fd0", "#e0c040", "#909090")
 
 
+def _title_with_legend(title: str, curves: Sequence[tuple[str, ...]]) -> str:
+    """The plot's title with its legend in it, coloured like the curves: a legend inside the
+    plot covers the newest points of the curves it names."""
+    if len(curves) == 1 and curves[0][1] == title:
+        return title  # "samples/s" needs no "━ samples/s" beside it
+    legend = "&nbsp;&nbsp;".join(
+        f"<span style='color:{_COLORS[i % len(_COLORS)]}'>"
+        f"{'●' if len(c) > 2 else '━'}&nbsp;{c[1]}</span>"
+        for i, c in enumerate(curves)
+    )
+    return f"{title}&nbsp;&nbsp;&nbsp;<span style='font-size:8pt'>{legend}</span>"
+
+
 class _Series:
     """A growable (x, y) buffer and the curve that shows it."""
 
@@ -91,11 +104,10 @@ class LivePlot(QWidget):
         rows = -(-len(panels) // columns)
         for i, (title, curves) in enumerate(panels):
             row, col = divmod(i, columns)
-            plot = self.view.addPlot(row=row, col=col, title=title)
+            plot = self.view.addPlot(row=row, col=col, title=_title_with_legend(title, curves))
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
             if row == rows - 1:
                 plot.setLabel("bottom", x_label)
             for i, (key, legend, *style) in enumerate(curves):

@@ -1,7 +1,7 @@
 """The presenter: shows the studio's state in the widgets (overlay, bars, toolbar, status).
 
 It reads the mode from the mode machine and the rest from the parts; it changes nothing but
-what is on screen. The window calls it from the parts' signals.
+what is on screen. It follows the parts' signals itself (:meth:`Presenter.connect`).
 """
 
 from __future__ import annotations

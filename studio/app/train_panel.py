@@ -122,6 +122,9 @@ class TrainPanel(QWidget):
             self.splitter.addWidget(w)
             self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
         self.splitter.setChildrenCollapsible(False)
+        # The first layout follows the sections' size hints, which left ~4 settings rows in
+        # view: start with room for the whole form; the person drags the handles from there.
+        self.splitter.setSizes([420, 460, 140])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)

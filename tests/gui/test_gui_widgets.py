@@ -92,6 +92,18 @@ def test_viewport_banner_never_covers_the_title_and_hints(qtbot):
     title, banner = vp.painted_rects()
     assert not title.isEmpty() and not banner.isEmpty()
     assert not banner.intersects(title)
+    rows = vp.painted_rows()  # the title's text and each hint row
+    assert len(rows) == 3 and all(title.contains(r) for r in rows)
+    # Many hints in a narrow viewport: the banner still covers no hint row and stays in view.
+    vp.resize(420, 520)
+    vp.set_hints([(f"Key{i} / Alt{i}", f"a long description of command {i}") for i in range(14)])
+    vp.grab()
+    title, banner = vp.painted_rects()
+    rows = vp.painted_rows()
+    assert len(rows) == 15 and all(title.contains(r) for r in rows)
+    assert not any(banner.intersects(r) for r in rows)
+    assert vp.rect().toRectF().contains(banner)
+    vp.set_hints([("Return / Enter", "Keep the episode"), ("Backspace / Del", "Discard it")])
     vp.set_hints_visible(False)
     vp.set_title("")
     vp.grab()
