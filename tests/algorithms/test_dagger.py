@@ -232,3 +232,22 @@ def test_cli_dagger_appends_and_writes_summary(tmp_path):
         assert len(ds.demos) == 3 and ds.info(ds.demos[-1]).source == "policy"
     policy = algorithms.load_policy(run / "checkpoint.pt")
     assert policy.lineage["dagger_round"] == 1
+
+
+def test_each_label_is_the_experts_action_on_the_observation_it_is_stored_with(tmp_path):
+    # A diagnosis check (issue 10, arm DAgger): labels are neither shifted by a step nor
+    # rescaled; re-labelling every recorded observation reproduces the stored label.
+    path = tmp_path / "point.h5"
+    write_expert_demos(path, n=1)
+    bc = algorithms.make_config("bc", {**BC, "steps": 20, "log_every": 20})
+    policy = algorithms.Trainer(bc, dagger.aggregate(path, ["pos", "goal"]), rng=0).policy()
+    dagger.record_rollouts(
+        policy, make_env, path, expert=Expert(), episodes=2, seeds=[7, 8], beta=0.0,
+        rng=np.random.default_rng(0), round_index=1,
+    )  # fmt: skip
+    with Dataset(path) as ds:
+        for name in ds.demos[1:]:
+            ep = ds.episode(name)
+            obs = np.concatenate([ep.obs["pos"], ep.obs["goal"]], -1)
+            relabelled = np.array([Expert().act(o) for o in obs])
+            np.testing.assert_allclose(ep.labels, relabelled, atol=1e-6)
