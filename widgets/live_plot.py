@@ -26,14 +26,16 @@ _COLORS = ("#4c9be8", "#e8844c", "#5cc06b", "#d05fd0", "#e0c040", "#909090")
 def _title_with_legend(title: str, curves: Sequence[tuple[str, ...]]) -> str:
     """The plot's title with its legend in it, coloured like the curves: a legend inside the
     plot covers the newest points of the curves it names."""
-    if len(curves) == 1 and curves[0][1] == title:
-        return title  # "samples/s" needs no "━ samples/s" beside it
+    if len(curves) == 1:
+        return title  # one curve: the title names it
     legend = "&nbsp;&nbsp;".join(
         f"<span style='color:{_COLORS[i % len(_COLORS)]}'>"
         f"{'●' if len(c) > 2 else '━'}&nbsp;{c[1]}</span>"
         for i, c in enumerate(curves)
     )
-    return f"{title}&nbsp;&nbsp;&nbsp;<span style='font-size:8pt'>{legend}</span>"
+    # The legend on a line of its own: side by side, title and legend made each plot too wide
+    # for two columns in a dock.
+    return f"{title}<br><span style='font-size:8pt'>{legend}</span>"
 
 
 class _Series:

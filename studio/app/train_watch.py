@@ -27,9 +27,9 @@ GAIL_PANELS = [
         "discriminator accuracy",
         [("disc_acc_expert", "on expert"), ("disc_acc_policy", "on policy")],
     ),
-    ("mean D (probability 'expert')", [("d_expert", "D(expert)"), ("d_policy", "D(policy)")]),
+    ("mean D (1 = 'expert')", [("d_expert", "D(expert)"), ("d_policy", "D(policy)")]),
     (
-        "learned reward vs true return",
+        "learned reward vs return",
         [
             ("learned_reward", "learned reward"),
             ("episode_return", "return"),
