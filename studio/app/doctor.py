@@ -79,7 +79,9 @@ def diagnose(
             )
     val = history.get("val_loss", [])
     train = history.get("loss", [])
-    pairs = [(v, t) for v, t in zip(val, train, strict=False) if math.isfinite(v + t)]
+    steps = history.get("step", [])
+    rows = [i for i, (v, t) in enumerate(zip(val, train, strict=False)) if math.isfinite(v + t)]
+    pairs = [(val[i], train[i]) for i in rows]
     if len(pairs) >= MIN_POINTS:
         vals = [v for v, _ in pairs]
         best = min(range(len(vals)), key=vals.__getitem__)
@@ -87,14 +89,16 @@ def diagnose(
         rising = vals[-1] > vals[best] * 1.1 + 1e-9
         train_falling = pairs[-1][1] < pairs[best][1]
         if since >= 2 and rising and train_falling:
+            at = rows[best]
+            when = f"step {int(steps[at])}" if at < len(steps) else f"log point {best + 1}"
             hints.append(
                 Hint(
                     "overfit",
                     "Over-fitting: validation loss rises while training loss falls",
-                    "The policy memorises the training demos. Train on fewer observation parts "
-                    "(the scene default), record more demos, stop earlier (the best validation "
-                    "loss was at log point "
-                    f"{best + 1}), add obs_noise, or collect corrective data with DAgger.",
+                    "The policy memorises the training demos. Record more demos, stop earlier "
+                    f"(the best validation loss was at {when}: set steps there), add obs_noise, "
+                    "train on only the observation parts the task needs, or collect corrective "
+                    "data with DAgger.",
                 )
             )
     return hints

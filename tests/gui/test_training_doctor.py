@@ -33,6 +33,9 @@ def test_validation_loss_rising_while_training_loss_falls():
     history = {"loss": [1.0, 0.6, 0.4, 0.3, 0.2, 0.1], "val_loss": [1.0, 0.7, 0.6, 0.7, 0.8, 0.9]}
     hints = diagnose(history)
     assert [h.kind for h in hints] == ["overfit"] and "DAgger" in hints[0].text
+    assert "log point 3" in hints[0].text  # no steps known
+    history["step"] = [100, 200, 300, 400, 500, 600]
+    assert "best validation loss was at step 300" in diagnose(history)[0].text
     healthy = {"loss": history["loss"], "val_loss": [1.0, 0.7, 0.6, 0.55, 0.5, 0.5]}
     assert _kinds(healthy) == []
 
