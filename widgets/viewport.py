@@ -325,7 +325,9 @@ class Viewport(QWidget):
         # One line when it fits; else wrapped to the viewport's width, never cut off at its sides.
         w = min(fm.horizontalAdvance(self._banner) + 40, max(self.width() - 20, 80))
         flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-        text_h = fm.boundingRect(QRect(0, 0, int(w) - 40, 10_000), flags, self._banner).height()
+        # The text area is a little wider than the text's advance: at exactly its width,
+        # rounding wrapped one-line banners ("Time limit") onto two lines.
+        text_h = fm.boundingRect(QRect(0, 0, int(w) - 36, 10_000), flags, self._banner).height()
         box = QRectF((self.width() - w) / 2, 14, w, max(38, text_h + 14))
         title = self._title_box
         if box.intersects(title):  # never over the mode's title and its hints
@@ -342,4 +344,4 @@ class Viewport(QWidget):
         p.setBrush(color)
         p.drawRoundedRect(box, 8, 8)
         p.setPen(QColor(255, 255, 255))
-        p.drawText(box.adjusted(20, 0, -20, 0), flags, self._banner)
+        p.drawText(box.adjusted(18, 0, -18, 0), flags, self._banner)

@@ -109,3 +109,15 @@ def test_viewport_banner_never_covers_the_title_and_hints(qtbot):
     vp.grab()
     title, banner = vp.painted_rects()
     assert title.isEmpty() and banner.top() < 20  # nothing to avoid: back at the top
+
+
+def test_a_short_banner_stays_on_one_line(qtbot):
+    """ "Time limit" was drawn as "Time" over "limit": the text area was exactly its width."""
+    vp = Viewport()
+    qtbot.addWidget(vp)
+    vp.resize(800, 500)
+    for text in ("Time limit", "Success", "Collision", "Back to live driving"):
+        vp.set_banner(text)
+        vp.grab()
+        _, banner = vp.painted_rects()
+        assert banner.height() <= 40, (text, banner.height())
