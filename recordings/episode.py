@@ -126,6 +126,7 @@ class EpisodeWriter:
         next_obs: Mapping[str, np.ndarray] | None = None,
         provenance: int = Provenance.HUMAN,
         label: np.ndarray | None = None,
+        policy_action: np.ndarray | None = None,
     ) -> None:
         """Record one step: ``obs`` seen, ``action`` executed, and what followed.
 
@@ -139,6 +140,9 @@ class EpisodeWriter:
             provenance: who produced ``action`` (a Provenance value).
             label: DAgger relabel: the action the person says should have been taken (A,);
                 kept apart from ``action``. Steps without one get a NaN row.
+            policy_action: the action a driving policy would have taken at this step (A,),
+                stored as ``policy_actions`` (a take-over: how far the policy was from the
+                person). Steps without one get a NaN row.
 
         Raises:
             ValueError: keys, shapes or values (NaN/inf) do not fit the episode.
@@ -179,6 +183,13 @@ class EpisodeWriter:
                 put(self._label_item, i, label)
             elif "labels" in bufs:
                 bufs["labels"][i] = np.nan
+            if policy_action is not None:
+                if "policy_actions" not in bufs:
+                    bufs["policy_actions"] = np.full_like(bufs["actions"], np.nan)
+                    self._policy_item = self._item("policy_actions")
+                put(self._policy_item, i, policy_action)
+            elif "policy_actions" in bufs:
+                bufs["policy_actions"][i] = np.nan
             bufs["rewards"][i] = reward
             bufs["dones"][i] = bool(done)
             bufs["provenance"][i] = int(provenance)

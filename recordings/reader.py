@@ -409,6 +409,7 @@ class Dataset:
             provenance=prov,
             labels=labels,
             info=demo_info_from_attrs(name, g.attrs, n),
+            policy_actions=g["policy_actions"][()] if "policy_actions" in g else None,
         )
 
     def _select(self, demos: list[str] | None, mask: str | None) -> list[str]:

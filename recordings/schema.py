@@ -89,7 +89,15 @@ def check_name(name: Any, what: str = "demo name") -> str:
 
 
 # Per-step datasets of a demo besides obs/ and next_obs/.
-STEP_FIELDS = ("actions", "rewards", "dones", "states", "provenance", "labels")
+STEP_FIELDS = (
+    "actions",
+    "rewards",
+    "dones",
+    "states",
+    "provenance",
+    "labels",
+    "policy_actions",
+)
 
 
 class RecordingError(Exception):
@@ -145,6 +153,8 @@ class Episode:
     provenance: np.ndarray  # (N,) uint8, values of Provenance
     labels: np.ndarray | None  # (N, A) corrected actions; NaN rows = no label for that step
     info: DemoInfo
+    # (N, A) what a driving policy would have done (take-over episodes); NaN rows: not computed
+    policy_actions: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.actions)

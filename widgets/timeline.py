@@ -1,5 +1,9 @@
 """Playback controls: frame scrubber, play/pause, single-frame steps and an action plot.
 
+Under the plot a strip marks frames: bands (who drove each frame, which frames are labelled)
+and one curve scaled to 0..1 (the policy's uncertainty, or its distance from the person) with
+its threshold. Clicking the strip seeks like clicking the plot.
+
 The speed is not chosen here: the window has one speed for whatever plays (live or playback);
 the timeline only shows it.
 """
@@ -56,6 +60,22 @@ class Timeline(QWidget):
         self._plot.addItem(self._cursor)
         self._curves: list[pg.PlotDataItem] = []
         self._plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
+        self._strip = pg.PlotWidget(background="#1e2026")
+        self._strip.setFixedHeight(64)
+        self._strip.setMenuEnabled(False)
+        self._strip.setMouseEnabled(x=False, y=False)
+        self._strip.hideButtons()
+        self._strip.getPlotItem().getAxis("left").setWidth(34)
+        self._strip.getPlotItem().getAxis("left").setTicks([[]])
+        self._strip.getPlotItem().getAxis("bottom").hide()
+        self._strip.getPlotItem().setTitle("", size="8pt")
+        self._strip_cursor = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#ffffff", width=1))
+        self._strip.addItem(self._strip_cursor)
+        self._strip_items: list[pg.GraphicsObject] = []
+        self._bands: dict[str, np.ndarray] = {}
+        self._curve: np.ndarray | None = None
+        self._strip.scene().sigMouseClicked.connect(self._on_strip_clicked)
+        self._strip.hide()
 
         # Style icons, not Unicode transport symbols: those are missing from many fonts.
         sp = QStyle.StandardPixmap
@@ -90,6 +110,7 @@ class Timeline(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(4)
         layout.addWidget(self._plot)
+        layout.addWidget(self._strip)
         layout.addLayout(row)
 
     def _button(self, icon: str, tip: str, slot) -> QToolButton:
@@ -132,7 +153,89 @@ class Timeline(QWidget):
         self._slider.setValue(index)
         self._slider.blockSignals(False)
         self._cursor.setValue(index)
+        self._strip_cursor.setValue(index)
         self._update_label(index)
+
+    def set_strip(
+        self,
+        bands: Sequence[tuple[str, np.ndarray, str]] = (),
+        curve: np.ndarray | None = None,
+        curve_name: str = "",
+        threshold: float | None = None,
+    ) -> None:
+        """Mark frames under the plot (nothing given: the strip hides).
+
+        Args:
+            bands: ``(name, mask (N,) bool, colour)`` rows, drawn as blocks above the curve.
+            curve: ``(N,)`` values drawn scaled to 0..1 (NaN: not known for that frame).
+            curve_name: what the curve is (the strip's title).
+            threshold: a horizontal line at this value of ``curve`` (its units).
+        """
+        for item in self._strip_items:
+            self._strip.removeItem(item)
+        self._strip_items = []
+        self._bands = {name: np.asarray(mask, bool) for name, mask, _c in bands}
+        self._curve = None if curve is None else np.asarray(curve, float)
+        if not bands and curve is None:
+            self._strip.hide()
+            return
+        titles = []
+        top = 0.0
+        if self._curve is not None and np.isfinite(self._curve).any():
+            finite = self._curve[np.isfinite(self._curve)]
+            lo, hi = float(finite.min()), float(finite.max())
+            scale = (hi - lo) or 1.0
+            y = np.nan_to_num((self._curve - lo) / scale, nan=0.0)
+            x = np.arange(len(y) + 1)
+            item = pg.PlotDataItem(
+                x,
+                y,
+                stepMode="center",
+                fillLevel=0,
+                brush=pg.mkBrush(230, 120, 60, 150),
+                pen=pg.mkPen("#f08040", width=1),
+            )
+            self._add_strip(item)
+            if threshold is not None:
+                line = pg.InfiniteLine(
+                    pos=(threshold - lo) / scale,
+                    angle=0,
+                    pen=pg.mkPen("#ffdd55", style=Qt.PenStyle.DashLine),
+                )
+                self._add_strip(line)
+            titles.append(f'<span style="color:#f08040">{curve_name or "curve"}</span>')
+            top = 1.1
+        for name, mask, colour in bands:
+            m = np.asarray(mask, float)
+            x = np.arange(len(m) + 1)
+            item = pg.PlotDataItem(
+                x,
+                top + 0.35 * m,
+                stepMode="center",
+                fillLevel=top,
+                brush=pg.mkBrush(colour),
+                pen=pg.mkPen(None),
+            )
+            self._add_strip(item)
+            titles.append(f'<span style="color:{colour}">{name}</span>')
+            top += 0.45
+        self._strip.getPlotItem().setTitle(" · ".join(titles), size="8pt")
+        self._strip.setYRange(-0.05, max(top, 1.0) + 0.05, padding=0)
+        n = len(self._curve) if self._curve is not None else len(bands[0][1])
+        self._strip.setXRange(0, max(n, 1), padding=0.01)
+        self._strip.show()
+
+    def _add_strip(self, item) -> None:
+        self._strip.addItem(item)
+        self._strip_items.append(item)
+
+    def strip_band(self, name: str) -> np.ndarray | None:
+        """The frames a band marks (None: no such band shown)."""
+        return self._bands.get(name) if self._strip.isVisible() else None
+
+    def strip_curve(self) -> np.ndarray | None:
+        """The curve shown in the strip (None: none)."""
+        return self._curve if self._strip.isVisible() else None
 
     def set_playing(self, playing: bool) -> None:
         """Show the play or the pause symbol."""
@@ -179,9 +282,15 @@ class Timeline(QWidget):
         """Move the scrubber as a drag would (emits ``frame_selected``)."""
         self._slider.setValue(index)
 
+    def _on_strip_clicked(self, event) -> None:
+        self._seek_to(self._strip, event)
+
     def _on_plot_clicked(self, event) -> None:
+        self._seek_to(self._plot, event)
+
+    def _seek_to(self, plot: pg.PlotWidget, event) -> None:
         if not self._n:
             return
-        x = self._plot.getPlotItem().vb.mapSceneToView(event.scenePos()).x()
+        x = plot.getPlotItem().vb.mapSceneToView(event.scenePos()).x()
         index = int(np.clip(round(x), 0, self._n - 1))
         self._slider.setValue(index)  # emits frame_selected through _on_slider_moved

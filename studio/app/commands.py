@@ -22,6 +22,7 @@ from studio.gamepad import Button
 _ALL = frozenset(Mode)
 _DRIVING = frozenset({Mode.LIVE, Mode.RECORDING, Mode.POLICY})
 _NO_EPISODE = frozenset({Mode.LIVE, Mode.PLAYBACK})  # the file may change: no episode is open
+_REPLAY = frozenset({Mode.PLAYBACK, Mode.RELABEL})
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ COMMANDS: tuple[Command, ...] = (
         "Play / pause",
         ("Space",),
         (Button.A,),
-        frozenset({Mode.PLAYBACK}),
+        _REPLAY,
         "Playback",
         hint=True,
     ),
@@ -122,10 +123,10 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "live",
-        "Back to live driving",
+        "Back to live driving (relabelling: stop, labels dropped)",
         ("Esc",),
         (Button.B,),
-        frozenset({Mode.PLAYBACK, Mode.POLICY}),
+        frozenset({Mode.PLAYBACK, Mode.POLICY, Mode.RELABEL}),
         "Playback",
         hint=True,
     ),
@@ -143,6 +144,54 @@ COMMANDS: tuple[Command, ...] = (
         modes=frozenset({Mode.LIVE}),
         menu="Policy",
         hint=True,
+    ),
+    Command(
+        "relabel",
+        "Relabel this rollout (your keys become its labels)",
+        ("L",),
+        modes=frozenset({Mode.PLAYBACK}),
+        menu="Playback",
+        hint=True,
+    ),
+    Command(
+        "save_labels",
+        "Save the labels (a relabel demo of the rollout)",
+        ("Return", "Enter"),
+        (Button.X,),
+        frozenset({Mode.RELABEL}),
+        "Playback",
+        hint=True,
+    ),
+    Command(
+        "rewind",
+        "Back one second (to redo a stretch)",
+        (",", "PgUp"),
+        (Button.DPAD_LEFT,),
+        frozenset({Mode.RELABEL}),
+        "Playback",
+        hint=True,
+    ),
+    Command(
+        "next_flagged",
+        "Next flagged frame (the policy is least sure)",
+        ("F",),
+        modes=_REPLAY,
+        menu="Playback",
+        hint=True,
+    ),
+    Command(
+        "offset_more",
+        "Reaction-time offset +0.05 s",
+        ("=",),
+        modes=frozenset({Mode.RELABEL}),
+        menu="Playback",
+    ),
+    Command(
+        "offset_less",
+        "Reaction-time offset −0.05 s",
+        ("-",),
+        modes=frozenset({Mode.RELABEL}),
+        menu="Playback",
     ),
     Command("camera_reset", "Reset the camera", ("C",), menu="View"),
     Command("help", "Show / hide the help", ("F1",), menu="Help", hint=True),

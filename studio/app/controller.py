@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from recordings import RecordingError
+from recordings import Provenance, RecordingError
 from studio.app.clock import clamp_speed, next_speed
 from studio.app.commands import BY_ID, CommandBindings
 from studio.app.input import InputMux
@@ -202,7 +202,9 @@ class StudioController(QObject):
         self.set_paused(False)
         self.modes.go(Mode.POLICY)
         self.scene.reset()
-        self.message.emit(f"{self.policy.label} drives; Esc takes the wheel back")
+        self.message.emit(
+            f"{self.policy.label} drives; hold a driving key (or LB) to take over, Esc to stop it"
+        )
         return True
 
     def leave_policy(self) -> None:
@@ -217,7 +219,7 @@ class StudioController(QObject):
         The policy is unloaded too (it drives the scene it was loaded for). Call only while no
         episode is open (the session's ``busy_reason()`` is empty).
         """
-        if self.mode is Mode.PLAYBACK:
+        if self.mode.replays:
             self.playback.unload()
             self.modes.go(Mode.LIVE)
         elif self.mode is Mode.POLICY:
@@ -320,7 +322,14 @@ class StudioController(QObject):
             self.scene.reset()
 
     def _on_stepped(self, step: Step) -> None:
-        if self.mode is Mode.RECORDING:
+        if self.mode is not Mode.RECORDING:
+            return
+        if self.recorder.source == "policy":  # who drove this step, and what the policy wanted
+            who = Provenance.HUMAN if self.policy.person_drove else Provenance.POLICY
+            self.recorder.append(
+                self.scene.env, step, provenance=who, policy_action=self.policy.last_action
+            )
+        else:
             self.recorder.append(self.scene.env, step)
 
     def _on_episode_finished(self, step: Step) -> None:

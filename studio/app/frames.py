@@ -22,7 +22,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from studio.app.clock import RateMeter
-from studio.app.modes import Mode, ModeMachine
+from studio.app.modes import ModeMachine
 from studio.app.playback import PlaybackController
 from studio.app.render import AsyncRenderer, RenderRequest, camera_to_dict
 from studio.app.scene import LiveScene, Step
@@ -129,7 +129,7 @@ class FrameScheduler(QObject):
     def _choose(self) -> tuple[object, float, np.ndarray | None]:
         """``(what, fraction, state)`` to draw; ``state`` None means the env's own."""
         mode = self._modes.mode
-        if mode is Mode.PLAYBACK:
+        if mode.replays:
             tr = self._playback.transition()
             if tr is not None:
                 key = (self._playback.name, self._playback.index)

@@ -58,7 +58,7 @@ class InputMux(QObject):
             window,
             keys,
             lambda key: self.commands.for_key(key, self._modes.mode),
-            lambda: self._modes.mode.drives_scene,
+            lambda: self._modes.mode.reads_controls,
             lambda key: self.commands.is_command_key(key),
         )
         self.keyboard.command_triggered.connect(self._on_key_command)
@@ -97,6 +97,19 @@ class InputMux(QObject):
             self._set_device("keyboard")
         self.last_action = keys
         return keys
+
+    def label(self) -> np.ndarray:
+        """The person's command as a relabel label: the stick while moved, else the held keys
+        without the ramp (a key held while a frame passes means that full command there)."""
+        state = self.poll_pad()
+        if state is not None and state.connected:
+            pad = np.asarray(state.action(self._labels), dtype=np.float64)
+            if np.any(pad != 0):
+                self._set_device(f"gamepad:{state.name}")
+                self.last_action = pad
+                return pad
+        self.last_action = self.keyboard.target()
+        return self.last_action
 
     # ----------------------------------------------------------------------------- gamepad
     def poll_pad(self) -> Any:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from studio.app.modes import Mode
+from studio.app.takeover import choose_action
 from studio.app.training import TorchLoader
 
 if TYPE_CHECKING:
@@ -131,14 +133,31 @@ class LearningWiring(QObject):
         w = self.w
         if not w.controller.policy_drives:
             return w.inputs.action(dt)
-        w.inputs.poll_pad()  # the pad's buttons stay commands while the policy drives
         try:
-            return w.policy_driver.action(w.scene.env, w.scene.obs)
+            # The person's keys and pad are read every step (buttons stay commands; holding a
+            # driving key or LB/RB takes the wheel: takeover.py).
+            return choose_action(w.inputs, w.policy_driver, w.scene.env, w.scene.obs, dt)
         except Exception as exc:  # a policy that fails must not stop the control loop
             text = str(exc)
             QTimer.singleShot(0, lambda: self._policy_failed(text))
             w.controller.set_paused(True)
             return w.inputs.action(dt)
+
+    def uncertainty(self, episode: Any) -> Any:
+        """Per-frame spread of the loaded policy's actions over a recorded ``episode``
+        (``algorithms.uncertainty``); None when no policy is loaded or it cannot read the
+        demo's observations."""
+        driver = self.w.policy_driver
+        if not driver.loaded:
+            return None
+        from algorithms.uncertainty import action_spread
+
+        try:
+            names = driver.policy.obs_keys
+            obs = np.concatenate([np.asarray(episode.obs[k], np.float32) for k in names], -1)
+            return action_spread(driver.policy, obs)
+        except Exception:  # another scene's policy, unnamed parts: no curve, nothing breaks
+            return None
 
     def _policy_failed(self, text: str) -> None:
         w = self.w

@@ -27,11 +27,25 @@ class Mode(Enum):
     POLICY = "policy"
     """A loaded policy drives; nothing is written. Recording from here records the policy's
     episode (``source=policy``): the mode is then RECORDING with the policy at the wheel."""
+    RELABEL = "relabel"
+    """A policy's recorded rollout replays (usually in slow motion) and the person's keys or
+    stick at each frame become that frame's action label (``relabel.py``); the control loop is
+    stopped."""
 
     @property
     def drives_scene(self) -> bool:
         """Whether the control loop steps the live env in this mode."""
         return self in (Mode.LIVE, Mode.RECORDING, Mode.POLICY)
+
+    @property
+    def reads_controls(self) -> bool:
+        """Whether held driving keys and the stick count now (driving, or giving labels)."""
+        return self.drives_scene or self is Mode.RELABEL
+
+    @property
+    def replays(self) -> bool:
+        """Whether a recorded demo is shown from its states (playback, relabelling)."""
+        return self in (Mode.PLAYBACK, Mode.RELABEL)
 
     @property
     def title(self) -> str:
@@ -45,6 +59,7 @@ _TITLES = {
     Mode.PENDING: "Keep or discard?",
     Mode.PLAYBACK: "Playback",
     Mode.POLICY: "Policy driving",
+    Mode.RELABEL: "Relabelling",
 }
 
 TRANSITIONS: dict[Mode, frozenset[Mode]] = {
@@ -54,7 +69,9 @@ TRANSITIONS: dict[Mode, frozenset[Mode]] = {
     Mode.RECORDING: frozenset({Mode.PENDING, Mode.LIVE, Mode.POLICY}),
     # Only the person's keep or discard leaves this mode (issue 9, bug 1).
     Mode.PENDING: frozenset({Mode.LIVE, Mode.POLICY}),
-    Mode.PLAYBACK: frozenset({Mode.LIVE}),
+    Mode.PLAYBACK: frozenset({Mode.LIVE, Mode.RELABEL}),
+    # Saved or given up: back to playback (or live, e.g. the scene is replaced).
+    Mode.RELABEL: frozenset({Mode.PLAYBACK, Mode.LIVE}),
     # Recording a policy episode, or handing the wheel back to the person.
     Mode.POLICY: frozenset({Mode.LIVE, Mode.RECORDING}),
 }

@@ -21,9 +21,12 @@ class PolicyDriver(QObject):
 
     Signals:
         policy_loaded(label): a checkpoint was loaded ("" when unloaded).
+        wheel_changed(person): the person took the wheel (True: a take-over) or handed it
+            back to the policy (False).
     """
 
     policy_loaded = Signal(str)
+    wheel_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +35,9 @@ class PolicyDriver(QObject):
         self.label = ""
         self.last_action: np.ndarray | None = None
         self.steps = 0
+        self.person_drove = False
+        """Whether the person's action, not :attr:`last_action`, was executed at the last step
+        (a take-over: see ``takeover.py``)."""
 
     @property
     def loaded(self) -> bool:
@@ -80,6 +86,13 @@ class PolicyDriver(QObject):
         if self.policy is not None:
             self.policy.reset()
         self.steps = 0
+        self.set_person(False)
+
+    def set_person(self, person: bool) -> None:
+        """Say who drives the coming step: the person (a take-over) or the policy."""
+        if person != self.person_drove:
+            self.person_drove = person
+            self.wheel_changed.emit(person)
 
     @staticmethod
     def _obs(policy: Any, env: Any, obs: np.ndarray) -> np.ndarray:

@@ -56,6 +56,7 @@ class Presenter:
         w.inputs.problem.connect(lambda text: w.statusBar().showMessage(text, 5000))
         s.demos_changed.connect(self.demos_changed)
         s.file_changed.connect(self.file_changed)
+        w.policy_driver.wheel_changed.connect(self.wheel_changed)
         s.recovered_found.connect(self.recovered_found)
         w.recorder.waiting.connect(self.file_waiting)
         w.playback.frame_changed.connect(self.playback_frame)
@@ -70,7 +71,7 @@ class Presenter:
         for c in COMMANDS:
             w.actions_by_id[c.id].setEnabled(mode in c.modes)
         w.toolbar.set_mode(mode, w.scene.paused)
-        w.timeline.setVisible(mode is Mode.PLAYBACK)
+        w.timeline.setVisible(mode.replays)
         if mode is not Mode.PENDING:
             w.end_bar.hide()
         if w.scene.paused and mode.drives_scene:
@@ -118,10 +119,11 @@ class Presenter:
         """Title and hints for the mode, then the per-frame parts."""
         w = self.w
         mode = w.modes.mode
-        if mode is Mode.PLAYBACK:
+        if mode.replays:
             pb = w.playback
+            head = "▶ Playback" if mode is Mode.PLAYBACK else "✎ Relabelling"
             w.viewport.set_title(
-                f"▶ Playback · {pb.name} · frame {pb.index + 1}/{pb.length} · {pb.speed:g}×"
+                f"{head} · {pb.name} · frame {pb.index + 1}/{pb.length} · {pb.speed:g}×"
             )
         else:
             mark = {Mode.RECORDING: "●", Mode.PENDING: "■", Mode.POLICY: "◆"}.get(mode, "●")
@@ -135,7 +137,7 @@ class Presenter:
             w.viewport.set_title(
                 f"{mark} {title} · {scene_title(w.scene.env_id)} · {w.controller.speed:g}×"
             )
-        person_drives = mode.drives_scene and not w.controller.policy_drives
+        person_drives = mode.reads_controls and not w.controller.policy_drives
         # The overlay stays short: the driving keys without the "hold Shift" row (the Controls
         # panel lists it).
         keys = w.inputs.keyboard.bindings
@@ -150,12 +152,19 @@ class Presenter:
         mode = w.modes.mode
         vp = w.viewport
         labels = w.scene.env.action_labels
+        if mode is Mode.RELABEL:
+            vp.set_recording(False)
+            vp.set_action(w.inputs.last_action, labels, "your label")
+            return
         if mode is Mode.PLAYBACK:
             vp.set_recording(False)
             if w.playback.length:
                 vp.set_action(w.playback.actions[w.playback.index], labels, "recorded action")
             return
         vp.set_recording(mode is Mode.RECORDING, f"REC  {w.recorder.steps} steps")
+        if w.controller.policy_drives and w.policy_driver.person_drove:
+            vp.set_action(w.inputs.last_action, labels, "your action (take-over)")
+            return
         if w.controller.policy_drives:
             vp.set_action(w.policy_driver.last_action, labels, "policy action")
             return
@@ -167,6 +176,14 @@ class Presenter:
         w = self.w
         w.timeline.set_frame(w.playback.index)
         self.update_overlay()
+
+    def wheel_changed(self, person: bool) -> None:
+        """A take-over began (the person holds the wheel) or ended."""
+        w = self.w
+        if person:
+            w.viewport.set_banner("You have the wheel — let go to hand it back", _BLUE)
+        elif w.viewport.banner().startswith("You have the wheel"):
+            w.viewport.set_banner("")
 
     def playback_loaded(self, name: str, episode: Any) -> None:
         """A demo is in playback: the timeline and the demos panel follow."""
@@ -268,6 +285,7 @@ class Presenter:
             Mode.PENDING: "ended: keep/discard?",
             Mode.PLAYBACK: "playback",
             Mode.POLICY: "policy driving",
+            Mode.RELABEL: "relabelling",
         }[mode]
         w.status.show_values(
             sim_time=float(scene.env.data.time),

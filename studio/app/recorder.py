@@ -178,8 +178,20 @@ class Recorder(QObject):
         self._writer = self._file.begin_episode(source=source, device=device, seed=seed)
         self.steps = 0
 
-    def append(self, env: Any, step: Step) -> None:
-        """Write one control step (``step.state`` is the state before it)."""
+    def append(
+        self,
+        env: Any,
+        step: Step,
+        *,
+        provenance: int | None = None,
+        policy_action: np.ndarray | None = None,
+    ) -> None:
+        """Write one control step (``step.state`` is the state before it).
+
+        Args:
+            provenance: who produced the executed action (default: the episode's source).
+            policy_action: what the driving policy would have done (take-over episodes).
+        """
         if self._writer is None:
             return
         self._writer.append(
@@ -191,7 +203,10 @@ class Recorder(QObject):
             done=bool(step.terminated or step.truncated),
             state=step.state,
             next_obs=env.split_obs(step.next_obs),
-            provenance=_PROVENANCE[self.source],
+            provenance=_PROVENANCE[self.source] if provenance is None else provenance,
+            policy_action=None
+            if policy_action is None
+            else np.asarray(policy_action, dtype=np.float32),
         )
         self.steps += 1
 
@@ -263,6 +278,43 @@ class Recorder(QObject):
             return
         with contextlib.suppress(RecordingError):
             self.keep()
+
+    def write_relabel(
+        self, parent: str, episode: Any, labels: np.ndarray, attrs: dict[str, Any]
+    ) -> str:
+        """Commit a person's labels of the rollout ``parent`` as a new ``relabel`` demo.
+
+        The demo repeats the rollout's steps (states, observations, executed actions and their
+        provenance, which stays POLICY: the policy produced them) and adds ``labels`` (NaN rows:
+        not labelled), with ``parent`` naming the rollout, so ``algorithms.dagger.aggregate``
+        trains on the labelled steps only.
+        """
+        if self._file is None:
+            raise RuntimeError("no recordings file is open")
+        writer = self._file.begin_episode(
+            source="relabel", device="keyboard", parent=parent, attrs=attrs
+        )
+        nxt = episode.next_obs
+        try:
+            for i in range(len(episode)):
+                row = labels[i]
+                writer.append(
+                    {k: v[i] for k, v in episode.obs.items()},
+                    episode.actions[i],
+                    float(episode.rewards[i]),
+                    bool(episode.dones[i]),
+                    episode.states[i],
+                    next_obs=None if nxt is None else {k: v[i] for k, v in nxt.items()},
+                    provenance=int(episode.provenance[i]),
+                    label=row.astype(episode.actions.dtype) if np.isfinite(row).all() else None,
+                )
+            name = writer.finish(success=bool(episode.info.success))
+        except BaseException:
+            writer.discard()
+            raise
+        self._info_cache.pop(name, None)
+        self.demos_changed.emit()
+        return name
 
     # ----------------------------------------------------------------------------- demos
     @property

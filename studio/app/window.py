@@ -47,6 +47,7 @@ from studio.app.playback import PlaybackController
 from studio.app.policy_driver import PolicyDriver
 from studio.app.presenter import Presenter
 from studio.app.recorder import Recorder
+from studio.app.relabel import RelabelWiring
 from studio.app.scenes import SceneSwitcher
 from studio.app.session import SessionController
 from studio.app.settings import AppSettings
@@ -182,6 +183,7 @@ class MainWindow(QMainWindow):
             self.recorder, self.modes, lambda: self.scene.env_id, self.scenes.switch, self
         )
         self.presenter = Presenter(self)
+        self.relabel = RelabelWiring(self)
         for cid, handler in (
             ("new_file", self.files.on_new),
             ("open_file", self.files.on_open),

@@ -1,0 +1,74 @@
+"""Where to relabel: a policy's per-frame uncertainty and the stretches that stand out.
+
+:func:`action_spread` asks a policy for ``samples`` actions per observation, each for the
+observation plus a little Gaussian noise (``noise`` × the policy's observation std) and, for
+stochastic heads (cVAE, GMM), a fresh latent/sample; the spread of those actions is high where
+the policy has seen little data or its head is torn between modes. A deterministic policy far
+from its data reacts sharply to small changes of the input, so the spread works for it too.
+
+:func:`flag_threshold` and :func:`next_flagged` turn a per-frame curve (uncertainty, or the
+distance between the policy and the person) into "label here next": the stretches above a
+quantile of the curve, the highest first, skipping those already labelled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def action_spread(
+    policy: Any, obs: np.ndarray, *, samples: int = 8, noise: float = 0.05, seed: int = 0
+) -> np.ndarray:
+    """``(N,)`` spread of the policy's actions at each of ``obs`` ``(N, D)``.
+
+    The spread is the root-mean-square over action dimensions of the standard deviation over
+    ``samples`` actions, in the policy's action units. The policy's episode state is reset.
+    """
+    x = np.asarray(obs, dtype=np.float32)
+    n = len(x)
+    if n == 0:
+        return np.zeros(0)
+    rng = np.random.default_rng(seed)
+    std = policy.net.obs_std.detach().cpu().numpy().astype(np.float32)
+    batch = np.repeat(x, samples, axis=0)
+    batch = batch + noise * std * rng.standard_normal(batch.shape).astype(np.float32)
+    policy.reset(seed)
+    acts = np.asarray(policy.act(batch), dtype=np.float64).reshape(n, samples, -1)
+    policy.reset()
+    return np.sqrt(np.mean(acts.std(axis=1) ** 2, axis=1))
+
+
+def flag_threshold(curve: np.ndarray, quantile: float = 0.8) -> float:
+    """The value above which a frame is flagged: the ``quantile`` of the curve's known values."""
+    c = np.asarray(curve, dtype=np.float64)
+    finite = c[np.isfinite(c)]
+    return float(np.quantile(finite, quantile)) if finite.size else float("inf")
+
+
+def flagged_stretches(curve: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+    """``(start, stop, peak)`` of each run of frames above ``threshold``, highest peak first."""
+    c = np.nan_to_num(np.asarray(curve, dtype=np.float64), nan=-np.inf)
+    above = c > threshold
+    out = []
+    i, n = 0, len(c)
+    while i < n:
+        if above[i]:
+            j = i
+            while j < n and above[j]:
+                j += 1
+            out.append((i, j, float(c[i:j].max())))
+            i = j
+        else:
+            i += 1
+    out.sort(key=lambda s: (-s[2], s[0]))
+    return out
+
+
+def next_flagged(curve: np.ndarray, threshold: float, done: np.ndarray | None = None) -> int | None:
+    """The first frame of the highest stretch above ``threshold`` with a frame not ``done``."""
+    for start, stop, _peak in flagged_stretches(curve, threshold):
+        if done is None or not np.asarray(done[start:stop], bool).all():
+            return start
+    return None

@@ -1,0 +1,204 @@
+"""DAgger in the window (issue 12): take over from a policy, relabel its rollout in slow
+motion, and see where to relabel. Keys are pressed as a person would.
+
+One tiny BC policy (trained once per module with the CLI on four scripted arm demos) drives.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from algorithms.dagger import aggregate
+from algorithms.uncertainty import flag_threshold, flagged_stretches
+from recordings import Dataset, Provenance
+from studio.app.modes import Mode
+from studio.cli import main as cli
+from studio.envs import ARM_PUSH
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def arm_policy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Four scripted arm demos and a tiny BC checkpoint trained on them."""
+    root = tmp_path_factory.mktemp("dagger")
+    demos = root / "demos.h5"
+    argv = ["collect", "--env", ARM_PUSH, "--episodes", "4", "--out", str(demos), "--no-progress"]
+    assert cli(argv) == 0
+    argv = ["train", "--data", str(demos), "--steps", "40", "--runs-dir", str(root / "runs")]
+    argv += ["--name", "bc", "--set", "hidden_sizes=16,16", "--no-progress", "--threads", "1"]
+    assert cli(argv) == 0
+    return demos, root / "runs" / "bc" / "checkpoint.pt"
+
+
+@pytest.fixture
+def window(make_window, tmp_path: Path, arm_policy, qtbot):
+    demos, checkpoint = arm_policy
+    path = tmp_path / "demos.h5"
+    shutil.copy(demos, path)
+    w = make_window(recordings=path)
+    assert w.drive_policy(checkpoint)
+    assert w.mode is Mode.POLICY
+    return w
+
+
+def _record_policy_episode(window, drive, seconds: float, *, take_over=None) -> str:
+    """Space records the policy, (optionally) a held key takes over, Space stops, Enter keeps."""
+    vp = window.viewport
+    drive.tap(vp, Qt.Key.Key_Space)
+    assert window.mode is Mode.RECORDING and window.controller.policy_drives
+    if take_over is not None:
+        take_over()
+    else:
+        drive.wait(seconds)
+    if window.mode is Mode.RECORDING:
+        drive.tap(vp, Qt.Key.Key_Space)
+    assert window.mode is Mode.PENDING
+    drive.tap(vp, Qt.Key.Key_Return)
+    assert window.mode is Mode.POLICY
+    return window.recorder.last_saved
+
+
+def test_holding_a_key_takes_over_and_the_file_says_who_drove(window, drive, tmp_path):
+    vp = window.viewport
+
+    def take_over() -> None:
+        drive.wait(0.4)  # the policy drives
+        drive.hold(vp, Qt.Key.Key_Left, 0.6)  # the person holds the wheel, then lets go
+        assert window.policy_driver.person_drove
+        assert window.viewport.banner().startswith("You have the wheel")
+        drive.wait(0.4)  # handed back at the next control step
+        assert not window.policy_driver.person_drove
+
+    name = _record_policy_episode(window, drive, 0, take_over=take_over)
+    with Dataset(tmp_path / "demos.h5") as ds:
+        ep = ds.episode(name)
+    assert ds.info(name).source == "policy"
+    human = ep.provenance == Provenance.HUMAN
+    policy = ep.provenance == Provenance.POLICY
+    assert human.sum() >= 4 and policy.sum() >= 4
+    first, last = np.flatnonzero(human)[[0, -1]]
+    assert policy[:first].all() and policy[last + 1 :].all()  # policy, person, policy again
+    # The person pushed left; the policy's would-be action is stored for every step.
+    assert (ep.actions[human, 0] < 0).all()
+    assert ep.policy_actions is not None and np.isfinite(ep.policy_actions).all()
+    np.testing.assert_allclose(ep.policy_actions[policy], ep.actions[policy], atol=1e-6)
+    assert np.abs(ep.policy_actions[human] - ep.actions[human]).max() > 0.05
+    # HUMAN steps are training data for the next DAgger round; the policy's own are not.
+    data = aggregate(tmp_path / "demos.h5", ["puck_rel", "goal_rel"])
+    assert name in data.demo_names
+    assert (data.episode_index == data.demo_names.index(name)).sum() == human.sum()
+    # Played back, the timeline's strip shows who drove and the gap.
+    drive.tap(vp, Qt.Key.Key_Escape)
+    assert window.play_demo(name)
+    np.testing.assert_array_equal(window.timeline.strip_band("person drove"), human)
+    assert window.timeline.strip_curve() is not None
+
+
+def test_relabel_at_quarter_speed_scrub_back_redo_and_train_on_the_labels(window, drive, tmp_path):
+    vp = window.viewport
+    rollout = _record_policy_episode(window, drive, 2.0)
+    drive.tap(vp, Qt.Key.Key_Escape)  # the person has the wheel; the policy stays loaded
+    assert window.play_demo(rollout)
+    window.set_speed(0.25)
+    drive.tap(vp, Qt.Key.Key_L)
+    assert window.mode is Mode.RELABEL
+    assert "Relabelling" in window.viewport.title()
+    # Play at 0.25x holding Right: the frames passed get a "right" label.
+    drive.tap(vp, Qt.Key.Key_Space)
+    assert window.playback.playing
+    drive.hold(vp, Qt.Key.Key_Right, 1.6)
+    drive.tap(vp, Qt.Key.Key_Space)
+    assert not window.playback.playing
+    labels = window.relabel.labels
+    done = np.flatnonzero(np.isfinite(labels).all(axis=1))
+    assert 4 <= len(done) <= 14  # ~1.6 s at 0.25x of a 20 Hz rollout: ~8 frames, not 32
+    assert labels[done[-1], 0] > 0.5
+    assert np.array_equal(window.timeline.strip_band("labelled"), np.isfinite(labels).all(1))
+    # Scrub back one second and redo the stretch pushing left instead.
+    end = window.playback.index
+    drive.tap(vp, Qt.Key.Key_Comma)
+    start = window.playback.index
+    assert start == max(end - 20, 0)
+    drive.tap(vp, Qt.Key.Key_Space)
+    drive.hold(vp, Qt.Key.Key_Left, 1.6)
+    drive.tap(vp, Qt.Key.Key_Space)
+    redone = np.flatnonzero(np.isfinite(labels).all(axis=1) & (labels[:, 0] < -0.5))
+    assert len(redone) >= 4 and redone[0] == start
+    # Enter saves a relabel demo linked to the rollout; back in playback of it.
+    expected = window.relabel.labels.copy()
+    drive.tap(vp, Qt.Key.Key_Return)
+    assert window.mode is Mode.PLAYBACK
+    saved = window.playback.name
+    assert saved != rollout
+    with Dataset(tmp_path / "demos.h5") as ds:
+        info, ep, parent = ds.info(saved), ds.episode(saved), ds.episode(rollout)
+    assert info.source == "relabel" and info.parent == rollout
+    np.testing.assert_array_equal(ep.actions, parent.actions)  # executed actions untouched
+    np.testing.assert_array_equal(ep.states, parent.states)
+    np.testing.assert_allclose(ep.labels, expected.astype(np.float32), equal_nan=True)
+    # The next training run uses exactly the labelled steps of the relabel demo.
+    data = aggregate(tmp_path / "demos.h5", ["puck_rel", "goal_rel"])
+    rows = data.episode_index == data.demo_names.index(saved)
+    labelled = np.isfinite(ep.labels).all(axis=1)
+    assert rows.sum() == labelled.sum() and data.lineage["labelled_steps"] >= labelled.sum()
+    np.testing.assert_allclose(data.actions[rows], ep.labels[labelled], atol=1e-6)
+    assert rollout not in data.demo_names  # the policy's own steps are never targets
+
+
+def test_reaction_offset_moves_labels_earlier_and_says_so(window, drive, tmp_path):
+    vp = window.viewport
+    rollout = _record_policy_episode(window, drive, 1.0)
+    drive.tap(vp, Qt.Key.Key_Escape)
+    assert window.play_demo(rollout)
+    drive.tap(vp, Qt.Key.Key_L)
+    for _ in range(5):
+        drive.tap(vp, Qt.Key.Key_Equal)
+    assert window.relabel.offset == pytest.approx(0.25) and window.relabel.offset_frames() == 5
+    window.playback.seek(8)
+    drive.tap(vp, Qt.Key.Key_Space)
+    drive.hold(vp, Qt.Key.Key_Up, 0.5)
+    drive.tap(vp, Qt.Key.Key_Space)
+    given = np.flatnonzero(np.isfinite(window.relabel.labels).all(axis=1))
+    drive.tap(vp, Qt.Key.Key_Return)
+    assert "5 frames (0.25 s) earlier" in window.statusBar().currentMessage()
+    with Dataset(tmp_path / "demos.h5") as ds:
+        saved = ds.episode(window.playback.name)
+    assert np.array_equal(np.flatnonzero(np.isfinite(saved.labels).all(axis=1)), given - 5)
+
+
+def test_uncertainty_strip_is_drawn_and_next_flagged_lands_on_the_highest_stretch(window, drive):
+    vp = window.viewport
+    rollout = _record_policy_episode(window, drive, 2.0)
+    drive.tap(vp, Qt.Key.Key_Escape)
+    assert window.play_demo(rollout)  # the policy that drove it is still loaded
+    curve = window.timeline.strip_curve()
+    assert curve is not None and len(curve) == window.playback.length
+    assert np.isfinite(curve).all() and curve.max() > curve.min()
+    assert window.timeline._strip.isVisible()
+    stretches = flagged_stretches(curve, flag_threshold(curve))
+    highest = max(stretches, key=lambda s: s[2])
+    drive.tap(vp, Qt.Key.Key_F)
+    assert window.playback.index == highest[0]
+    assert curve[highest[0] : highest[1]].max() == curve.max()
+    # In relabel mode, once that stretch is labelled, F goes to the next highest one.
+    drive.tap(vp, Qt.Key.Key_L)
+    window.relabel.labels[highest[0] : highest[1]] = 0.0
+    drive.tap(vp, Qt.Key.Key_F)
+    if len(stretches) > 1:
+        assert window.playback.index == stretches[1][0]
+
+
+def test_relabel_refuses_a_human_demo(make_window, tmp_path, arm_policy):
+    demos, _ = arm_policy
+    shutil.copy(demos, tmp_path / "demos.h5")
+    w = make_window(recordings=tmp_path / "demos.h5")
+    assert w.play_demo("demo_0")
+    w.run_command("relabel")
+    assert w.mode is Mode.PLAYBACK
+    assert "policy's rollout" in w.statusBar().currentMessage()
