@@ -93,7 +93,7 @@ def _train_drive_evaluate(app: QApplication, window: MainWindow, shot) -> None:
     window.drive_policy(checkpoint)
     _wait(app, 2.0)
     shot("policy-driving")
-    window.run_command("live")
+    _takeover_and_relabel(app, window, shot)
 
     window.eval_dock.show()
     window.eval_dock.raise_()
@@ -122,6 +122,52 @@ def _train_drive_evaluate(app: QApplication, window: MainWindow, shot) -> None:
     panel.stop()
     _wait_until(app, lambda: not window.training.running, 120)
     window.demos_dock.show()
+
+
+def _takeover_and_relabel(app: QApplication, window: MainWindow, shot) -> None:
+    """takeover (the person holds the wheel while the policy's episode is recorded), and
+    relabel (its rollout at 0.25×, labelled frames and the policy's uncertainty on the strip)."""
+    _tap(window, Qt.Key.Key_Space)  # record the policy's episode
+    _wait(app, 0.3)
+    QTest.keyPress(window.viewport, Qt.Key.Key_Left)  # take over
+    _wait(app, 0.5)
+    shot("takeover")
+    QTest.keyRelease(window.viewport, Qt.Key.Key_Left)
+    _wait(app, 1.5)
+    if window.mode is Mode.RECORDING:
+        _tap(window, Qt.Key.Key_Space)
+    window.run_command("keep")
+    rollout = window.recorder.last_saved
+    _tap(window, Qt.Key.Key_Escape)  # the person drives; the policy stays loaded
+    if rollout is None or not window.play_demo(rollout):
+        return
+    window.set_speed(0.25)
+    _tap(window, Qt.Key.Key_L)  # relabel
+    window.playback.seek(10)
+    _tap(window, Qt.Key.Key_Space)
+    _hold(app, window, Qt.Key.Key_Right, 1.5)
+    QTest.keyPress(window.viewport, Qt.Key.Key_Up)
+    _wait(app, 1.2)
+    shot("relabel")
+    QTest.keyRelease(window.viewport, Qt.Key.Key_Up)
+    _tap(window, Qt.Key.Key_Space)
+    _tap(window, Qt.Key.Key_Return)  # save the labels
+    window.set_speed(1.0)
+    window.leave_playback()
+
+
+def _dagger(app: QApplication, window: MainWindow, shot) -> None:
+    """dagger: two rounds with the scripted expert from the DAgger panel, chart drawn."""
+    panel = window.docks.dagger_panel
+    window.docks.dagger_dock.show()
+    window.docks.dagger_dock.raise_()
+    panel.rounds_spin.setValue(2)
+    panel.episodes_spin.setValue(3)
+    panel.steps_spin.setValue(1500)
+    panel.eval_spin.setValue(10)
+    panel.start()
+    _wait_until(app, lambda: not panel.running, 600)
+    shot("dagger")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # 8-11. Train (BC, then GAIL mid-run), let the policy drive, evaluate it (issue 11).
     _train_drive_evaluate(app, window, shot)
+
+    _dagger(app, window, shot)
 
     # 7. Live car (the whole course in view), steering left around the obstacle.
     window.set_scene(CAR_OBSTACLE)

@@ -1,7 +1,7 @@
-"""The main window's dock panels: Demos, Controls, Train and Evaluate, built and placed.
+"""The main window's dock panels: Demos, Controls, Train, Evaluate and DAgger, built and placed.
 
 The docks show what the parts hold; they are built here so the window only composes them.
-Demos and Controls sit on the right; Train and Evaluate are tabs beside Controls.
+Demos and Controls sit on the right; Train, Evaluate and DAgger are tabs beside Controls.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from studio.app.dagger_panel import DaggerPanel
 from studio.app.eval_panel import EvalPanel
 from studio.app.evaluation import EvalController
 from studio.app.panels import ControlsPanel
@@ -33,7 +34,7 @@ def make_dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QD
 
 
 class Docks:
-    """The four panels and their docks (the window exposes them under the same names)."""
+    """The five panels and their docks (the window exposes them under the same names)."""
 
     def __init__(
         self,
@@ -67,14 +68,23 @@ class Docks:
         self.help_dock = make_dock(window, "Controls", self.controls_panel, "ControlsDock")
         self.train_dock = make_dock(window, "Train", self.train_panel, "TrainDock")
         self.eval_dock = make_dock(window, "Evaluate", self.eval_panel, "EvalDock")
+        self.dagger_panel = DaggerPanel(recordings_path, scene_id)
+        self.dagger_dock = make_dock(window, "DAgger", self.dagger_panel, "DaggerDock")
         right = Qt.DockWidgetArea.RightDockWidgetArea
         window.addDockWidget(right, self.demos_dock)
         window.addDockWidget(right, self.help_dock)
         window.tabifyDockWidget(self.help_dock, self.train_dock)
         window.tabifyDockWidget(self.train_dock, self.eval_dock)
+        window.tabifyDockWidget(self.eval_dock, self.dagger_dock)
         self.help_dock.raise_()
 
     def view_actions(self) -> list[QAction]:
         """The View menu's show/hide entries, one per dock."""
-        docks = (self.demos_dock, self.help_dock, self.train_dock, self.eval_dock)
+        docks = (
+            self.demos_dock,
+            self.help_dock,
+            self.train_dock,
+            self.eval_dock,
+            self.dagger_dock,
+        )
         return [d.toggleViewAction() for d in docks]

@@ -44,6 +44,9 @@ class LearningWiring(QObject):
         w.training.run_finished.connect(self._on_run_finished)
         w.session.file_changed.connect(lambda _p: tp.refresh())
         w.session.demos_changed.connect(tp.refresh)
+        dp = w.docks.dagger_panel
+        dp.round_finished.connect(lambda _summary: w.recorder.demos_changed.emit())
+        dp.finished.connect(lambda _status, text: w.statusBar().showMessage(text, 10000))
         self.torch_loader.loaded.connect(self._on_torch_loaded)
         self.torch_loader.start()
 

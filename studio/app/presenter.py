@@ -142,6 +142,8 @@ class Presenter:
         # panel lists it).
         keys = w.inputs.keyboard.bindings
         hints = keys.help_rows(with_precision=False) if person_drives else []
+        if mode.drives_scene and w.controller.policy_drives:
+            hints.append(("hold a driving key / LB", "take over (let go: hand back)"))
         hints += w.commands.help_rows([mode], hints_only=True)
         w.viewport.set_hints(hints)
         self.before_frame()

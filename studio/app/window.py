@@ -387,8 +387,10 @@ class MainWindow(QMainWindow):
         self._status_timer.stop()
         # Worker threads end before their QThread objects go (a running one would abort).
         self.training.stop()
+        self.docks.dagger_panel.stop()  # rollouts committed so far stay in the file
         self.evaluation.cancel()
         self.training.wait()
+        self.docks.dagger_panel.wait()
         self.evaluation.wait()
         self.learning.torch_loader.wait()
         self.frames.close()

@@ -202,3 +202,32 @@ def test_relabel_refuses_a_human_demo(make_window, tmp_path, arm_policy):
     w.run_command("relabel")
     assert w.mode is Mode.PLAYBACK
     assert "policy's rollout" in w.statusBar().currentMessage()
+
+
+def test_a_dagger_round_with_the_scripted_expert_runs_from_the_panel(
+    make_window, tmp_path, arm_policy, qtbot
+):
+    demos, _ = arm_policy
+    shutil.copy(demos, tmp_path / "demos.h5")
+    w = make_window(recordings=tmp_path / "demos.h5")
+    panel = w.docks.dagger_panel
+    panel.rounds_spin.setValue(1)
+    panel.episodes_spin.setValue(2)
+    panel.steps_spin.setValue(30)
+    panel.eval_spin.setValue(2)
+    assert panel.points() == []
+    with qtbot.waitSignal(panel.finished, timeout=120_000) as finished:
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+        assert panel.running and not panel.start_button.isEnabled()
+    assert finished.args[0] == "done", finished.args[1]
+    # Round 0 (BC on the demos) and round 1 (after 2 labelled rollouts): two points.
+    points = panel.points()
+    assert len(points) == 2 and points[0][0] == 0 and points[1][0] > 0
+    assert all(0 <= y <= 1 for _x, y in points)
+    assert "Round 1/1" in panel.status_label.text() or "done" in panel.status_label.text()
+    with Dataset(tmp_path / "demos.h5") as ds:
+        rollouts = [n for n in ds.demos if ds.info(n).source == "policy"]
+        assert len(rollouts) == 2
+        assert int(np.isfinite(ds.episode(rollouts[0]).labels).all(1).sum()) > 0
+    # The Demos panel lists the rollouts the rounds appended.
+    assert set(rollouts) <= {r.name for r in w.session.rows()}

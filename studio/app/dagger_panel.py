@@ -1,0 +1,266 @@
+"""The DAgger panel: rounds of train → let the policy drive → label → aggregate → retrain.
+
+The rounds run in a separate process, ``imitation-studio dagger`` (Learning II's DAgger code,
+``algorithms.dagger.run_dagger``, through its command line: not a copy), on the open recordings
+file: the scripted expert labels each rollout, the rollouts are appended to the file as demos
+(``source=policy`` with ``labels``), and each round's summary goes into the run folder's
+``summary.json``. The panel follows the process's output and draws the DAgger curve: evaluation
+success against labelled steps, one point per round, beside a dashed line at round 0 (BC on the
+file's demos as they were, before any DAgger label). The Demos panel refreshes after each round.
+
+With "labels already in the file" the rounds label nothing and train on the labels a person
+gave in relabel mode (``relabel.py``); the new rollouts are appended unlabelled for the next
+relabelling session.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QProcess, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+_ROUND = re.compile(r"^round (\d+):")
+
+
+def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setToolTip(tip)
+    return s
+
+
+class DaggerPanel(QWidget):
+    """Settings, Start/Stop, the per-round chart and the process's log.
+
+    Signals:
+        round_finished(summary): a round's summary (``round``, ``labelled_steps``,
+            ``eval_success``, ...), after its rollouts were appended to the file.
+        finished(status, message): the rounds ended ("done", "stopped", "failed").
+    """
+
+    round_finished = Signal(dict)
+    finished = Signal(str, str)
+
+    def __init__(
+        self,
+        recordings_path: Callable[[], Path | None],
+        scene_id: Callable[[], str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._path, self._scene = recordings_path, scene_id
+        self.rounds: list[dict[str, Any]] = []
+        self.run_dir: Path | None = None
+        self._process: QProcess | None = None
+        self._buffer = ""
+        self._stopping = False
+
+        self.expert = QComboBox()
+        self.expert.addItem("scripted expert", "scripted")
+        self.expert.addItem("labels already in the file (relabel mode)", "file")
+        self.rounds_spin = _spin(1, 50, 3, "rounds of roll out → label → aggregate → retrain")
+        self.episodes_spin = _spin(1, 100, 5, "policy rollouts the policy drives per round")
+        self.steps_spin = _spin(10, 1_000_000, 2000, "BC training steps per round")
+        self.eval_spin = _spin(1, 1000, 20, "evaluation episodes after each training")
+        form = QFormLayout()
+        form.addRow("Labels by", self.expert)
+        form.addRow("Rounds", self.rounds_spin)
+        form.addRow("Episodes per round", self.episodes_spin)
+        form.addRow("BC steps", self.steps_spin)
+        form.addRow("Evaluation episodes", self.eval_spin)
+        self.start_button = QPushButton("Start DAgger")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        self.status_label = QLabel("Rounds run on the open recordings file.")
+        self.status_label.setWordWrap(True)
+
+        self.plot = pg.PlotWidget(background="#1e2026")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMinimumHeight(200)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "labelled steps")
+        item.setLabel("left", "success rate")
+        item.setTitle(
+            '<span style="color:#4aa8ff">DAgger</span> · '
+            '<span style="color:#ff9f40">BC on the demos (round 0)</span>',
+            size="9pt",
+        )
+        item.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setYRange(0, 1.05, padding=0)
+        self._curve = self.plot.plot(
+            [], [], pen=pg.mkPen("#4aa8ff", width=2), symbol="o", symbolBrush="#4aa8ff"
+        )
+        self._bc_line = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen("#ff9f40", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
+        )
+        self._bc_line.hide()
+        self.plot.addItem(self._bc_line)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(500)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.log, 1)
+
+    # ----------------------------------------------------------------------------- running
+    @property
+    def running(self) -> bool:
+        """Whether rounds are running."""
+        return self._process is not None
+
+    def arguments(self, path: Path) -> list[str]:
+        """The ``imitation-studio dagger`` arguments for the panel's settings."""
+        self.run_dir = path.parent / "runs" / f"dagger-{len(self._runs(path)) + 1}"
+        return [
+            "-m",
+            "studio.cli",
+            "dagger",
+            "--data",
+            str(path),
+            "--env",
+            self._scene(),
+            "--expert",
+            str(self.expert.currentData()),
+            "--rounds",
+            str(self.rounds_spin.value()),
+            "--episodes-per-round",
+            str(self.episodes_spin.value()),
+            "--eval-episodes",
+            str(self.eval_spin.value()),
+            "--set",
+            f"steps={self.steps_spin.value()}",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--runs-dir",
+            str(self.run_dir.parent),
+            "--name",
+            self.run_dir.name,
+        ]
+
+    @staticmethod
+    def _runs(path: Path) -> list[Path]:
+        runs = path.parent / "runs"
+        return sorted(runs.glob("dagger-*")) if runs.is_dir() else []
+
+    def start(self) -> bool:
+        """Start the rounds on the open recordings file; False (with a reason) when it cannot."""
+        path = self._path()
+        if self.running:
+            return False
+        if path is None or not Path(path).exists():
+            self.status_label.setText("Open a recordings file with demos first (File ▸ Open).")
+            return False
+        self.rounds = []
+        self._curve.setData([], [])
+        self._bc_line.hide()
+        self.log.clear()
+        self._buffer, self._stopping = "", False
+        proc = QProcess(self)
+        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        proc.readyReadStandardOutput.connect(self._on_output)
+        proc.finished.connect(self._on_finished)
+        self._process = proc
+        proc.start(sys.executable, self.arguments(Path(path)))
+        self.start_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.status_label.setText("Round 0: training BC on the file's demos…")
+        return True
+
+    def stop(self) -> None:
+        """Stop the rounds (the rollouts appended so far stay in the file)."""
+        if self._process is not None:
+            self._stopping = True
+            self._process.terminate()
+
+    def wait(self, msecs: int = 30_000) -> None:
+        """Wait for the process to end (closing the window)."""
+        if self._process is not None:
+            self._process.waitForFinished(msecs)
+
+    def _on_output(self) -> None:
+        assert self._process is not None
+        self._buffer += bytes(self._process.readAllStandardOutput().data()).decode(errors="replace")
+        *lines, self._buffer = self._buffer.split("\n")
+        for line in lines:
+            self.log.appendPlainText(line)
+            if _ROUND.match(line):
+                self._read_summary()
+
+    def _read_summary(self) -> None:
+        if self.run_dir is None:
+            return
+        try:
+            rounds = json.loads((self.run_dir / "summary.json").read_text())["rounds"]
+        except (OSError, ValueError, KeyError):
+            return
+        for summary in rounds[len(self.rounds) :]:
+            self.rounds.append(summary)
+            self.round_finished.emit(summary)
+        self._draw()
+
+    def _draw(self) -> None:
+        xs = [float(r["labelled_steps"]) for r in self.rounds]
+        ys = [float(r["eval_success"]) for r in self.rounds]
+        self._curve.setData(xs, ys)
+        if self.rounds:
+            self._bc_line.setValue(ys[0])
+            self._bc_line.show()
+            last = self.rounds[-1]
+            total = self.rounds_spin.value()
+            self.status_label.setText(
+                f"Round {last['round']}/{total}: {last['labelled_steps']} labelled steps, "
+                f"success {last['eval_success']:.0%} (round 0, BC: {ys[0]:.0%})"
+            )
+
+    def _on_finished(self, code: int, _status: Any) -> None:
+        self._on_output()
+        if self._buffer:
+            self.log.appendPlainText(self._buffer)
+        self._read_summary()
+        self._process = None
+        self.start_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        if self._stopping:
+            status, text = "stopped", f"DAgger stopped after {len(self.rounds)} trainings"
+        elif code == 0:
+            status, text = "done", f"DAgger done: {len(self.rounds)} trainings, run {self.run_dir}"
+        else:
+            tail = self.log.toPlainText().strip().splitlines()[-1:] or [""]
+            status, text = "failed", f"DAgger failed: {tail[0]}"
+        self.status_label.setText(text)
+        self.finished.emit(status, text)
+
+    # ----------------------------------------------------------------------------- for tests
+    def points(self) -> list[tuple[float, float]]:
+        """The chart's DAgger points: (labelled steps, success rate)."""
+        xs, ys = self._curve.getData()
+        return [] if xs is None else list(zip(map(float, xs), map(float, ys), strict=True))
