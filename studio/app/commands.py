@@ -193,6 +193,13 @@ COMMANDS: tuple[Command, ...] = (
         modes=frozenset({Mode.RELABEL}),
         menu="Playback",
     ),
+    Command(
+        "ask_for_help",
+        "The policy asks for help when unsure (on / off)",
+        ("H",),
+        modes=frozenset({Mode.POLICY, Mode.RECORDING}),
+        menu="Policy",
+    ),
     Command("camera_reset", "Reset the camera", ("C",), menu="View"),
     Command("help", "Show / hide the help", ("F1",), menu="Help", hint=True),
 )

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from studio.app.modes import Mode
-from studio.app.takeover import choose_action
+from studio.app.takeover import HelpRequests, choose_action
 from studio.app.training import TorchLoader
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ class LearningWiring(QObject):
         # torch.optim's lazy set-up); the Train panel fills in when it is done.
         self.torch_loader = TorchLoader(self)
         self.torch_loaded = False
+        self.help = HelpRequests()
+        self._scorer: tuple[Any, Any] | None = None
+        self._curve_cache: tuple[Any, Any, Any] | None = None
 
     def connect(self) -> None:
         """Follow the Train panel, the training controller and the session; load torch."""
@@ -44,6 +48,7 @@ class LearningWiring(QObject):
         w.training.run_finished.connect(self._on_run_finished)
         w.session.file_changed.connect(lambda _p: tp.refresh())
         w.session.demos_changed.connect(tp.refresh)
+        w.controller.set_handler("ask_for_help", self.toggle_help)
         dp = w.docks.dagger_panel
         dp.round_finished.connect(lambda _summary: w.recorder.demos_changed.emit())
         dp.finished.connect(lambda _status, text: w.statusBar().showMessage(text, 10000))
@@ -139,12 +144,54 @@ class LearningWiring(QObject):
         try:
             # The person's keys and pad are read every step (buttons stay commands; holding a
             # driving key or LB/RB takes the wheel: takeover.py).
-            return choose_action(w.inputs, w.policy_driver, w.scene.env, w.scene.obs, dt)
+            action = choose_action(w.inputs, w.policy_driver, w.scene.env, w.scene.obs, dt)
+            if self.help.enabled and not w.policy_driver.person_drove:
+                self._check_help()
+            return action
         except Exception as exc:  # a policy that fails must not stop the control loop
             text = str(exc)
             QTimer.singleShot(0, lambda: self._policy_failed(text))
             w.controller.set_paused(True)
             return w.inputs.action(dt)
+
+    def scorer(self) -> Any:
+        """A copy of the driving policy for uncertainty (scoring batches resets a policy's
+        history, which must not touch the one at the wheel); None when none is loaded."""
+        policy = self.w.policy_driver.policy
+        if policy is None:
+            return None
+        if self._scorer is None or self._scorer[0] is not policy:
+            import copy
+
+            self._scorer = (policy, copy.deepcopy(policy))
+        return self._scorer[1]
+
+    def _check_help(self) -> None:
+        from algorithms.uncertainty import action_spread
+
+        w = self.w
+        driver = w.policy_driver
+        x = driver._obs(driver.policy, w.scene.env, w.scene.obs)
+        if self.help.observe(float(action_spread(self.scorer(), x[None])[0])):
+            QTimer.singleShot(0, self._ask_for_help)
+
+    def _ask_for_help(self) -> None:
+        w = self.w
+        w.controller.set_paused(True)
+        text = (
+            "The policy asks for help (unsure: top "
+            f"{self.help.rate:.0%} of recent steps): hold a driving key and press P"
+        )
+        w.viewport.set_banner(text, QColor(190, 110, 30))
+        w.statusBar().showMessage(text, 10000)
+
+    def toggle_help(self) -> None:
+        """``H``: let the policy ask for help when it is unsure, or stop it asking."""
+        self.help.enabled = not self.help.enabled
+        on = "asks for help" if self.help.enabled else "no longer asks for help"
+        self.w.statusBar().showMessage(
+            f"The policy {on} (when its uncertainty is in the top {self.help.rate:.0%})", 6000
+        )
 
     def uncertainty(self, episode: Any) -> Any:
         """Per-frame spread of the loaded policy's actions over a recorded ``episode``
@@ -155,12 +202,17 @@ class LearningWiring(QObject):
             return None
         from algorithms.uncertainty import action_spread
 
+        cached = self._curve_cache
+        if cached is not None and cached[0] is episode and cached[1] is driver.policy:
+            return cached[2]
         try:
             names = driver.policy.obs_keys
             obs = np.concatenate([np.asarray(episode.obs[k], np.float32) for k in names], -1)
-            return action_spread(driver.policy, obs)
+            curve = action_spread(self.scorer(), obs)
         except Exception:  # another scene's policy, unnamed parts: no curve, nothing breaks
-            return None
+            curve = None
+        self._curve_cache = (episode, driver.policy, curve)
+        return curve
 
     def _policy_failed(self, text: str) -> None:
         w = self.w

@@ -10,6 +10,7 @@ how far the policy was from the person at the moment they took over.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -43,3 +44,35 @@ def choose_action(inputs: Any, driver: Any, env: Any, obs: np.ndarray, dt: float
         return policy
     space = env.action_space
     return np.clip(np.asarray(person, dtype=np.float64), space.low, space.high)
+
+
+class HelpRequests:
+    """The policy asks for help itself (ThriftyDAgger's target rate).
+
+    Each step while a policy drives, its uncertainty (``algorithms.uncertainty.action_spread``
+    at the live observation) joins a window of recent values; when it is above their
+    ``1 - rate`` quantile (so about ``rate`` of the steps, 1% by default) the studio pauses and
+    asks the person to take over, so a person supervising at 1× is called only where it
+    matters. Off until the person turns it on (``H``).
+    """
+
+    def __init__(self, rate: float = 0.01, window: int = 2000, warmup: int = 100) -> None:
+        self.rate, self.warmup = rate, warmup
+        self.enabled = False
+        self.recent: deque[float] = deque(maxlen=window)
+        self.asked = 0
+        """How many times the policy asked for help."""
+
+    def threshold(self) -> float:
+        """The uncertainty above which the policy asks (inf until ``warmup`` steps are seen)."""
+        if len(self.recent) < self.warmup:
+            return float("inf")
+        return float(np.quantile(np.asarray(self.recent), 1.0 - self.rate))
+
+    def observe(self, uncertainty: float) -> bool:
+        """Add one step's uncertainty; True when the policy should ask for help now."""
+        self.recent.append(float(uncertainty))
+        if not self.enabled or uncertainty <= self.threshold():
+            return False
+        self.asked += 1
+        return True

@@ -231,3 +231,24 @@ def test_a_dagger_round_with_the_scripted_expert_runs_from_the_panel(
         assert int(np.isfinite(ds.episode(rollouts[0]).labels).all(1).sum()) > 0
     # The Demos panel lists the rollouts the rounds appended.
     assert set(rollouts) <= {r.name for r in w.session.rows()}
+
+
+def test_the_policy_asks_for_help_when_unsure_and_the_person_takes_over(window, drive):
+    vp = window.viewport
+    helper = window.learning.help
+    helper.rate, helper.warmup = 0.3, 5  # ask often, so a short test sees it
+    drive.tap(vp, Qt.Key.Key_H)
+    assert helper.enabled
+    drive.qtbot.waitUntil(lambda: window.scene.paused, timeout=10_000)
+    assert helper.asked >= 1
+    assert "asks for help" in vp.banner()
+    assert helper.recent[-1] > np.quantile(list(helper.recent)[:-1], 0.5)
+    # The person holds a key and resumes: they drive until they let go.
+    drive.qtbot.keyPress(vp, Qt.Key.Key_Right)
+    drive.tap(vp, Qt.Key.Key_P)
+    assert not window.scene.paused
+    drive.wait(0.3)
+    assert window.policy_driver.person_drove
+    drive.qtbot.keyRelease(vp, Qt.Key.Key_Right)
+    drive.tap(vp, Qt.Key.Key_H)
+    assert not helper.enabled
