@@ -49,6 +49,10 @@ class RelabelWiring(QObject):
         self.labels: np.ndarray = np.zeros((0, 0))
         self.offset = 0.0
         """Reaction-time offset in seconds: saved labels move this much earlier."""
+        self.base: np.ndarray = np.zeros((0, 0))
+        """Labels saved earlier for the rollout (continued, not shifted again)."""
+        self.replaces: str | None = None
+        """The relabel demo the next save replaces."""
         self.curve: np.ndarray | None = None
         self.curve_name = ""
         self._last = 0
@@ -68,34 +72,67 @@ class RelabelWiring(QObject):
     # ----------------------------------------------------------------------------- session
     @property
     def labelled(self) -> np.ndarray:
-        """``(N,)`` whether each frame has a label."""
-        return np.isfinite(self.labels).all(axis=1) if self.labels.size else np.zeros(0, bool)
+        """``(N,)`` whether each frame has a label (given now, or saved earlier)."""
+        return np.isfinite(self.merged()).all(axis=1) if self.labels.size else np.zeros(0, bool)
+
+    def merged(self) -> np.ndarray:
+        """The labels to save: earlier ones, overwritten where labels were given now (moved
+        earlier by the reaction-time offset)."""
+        new = self.shifted()
+        if self.base.shape != new.shape:
+            return new
+        out = self.base.copy()
+        given = np.isfinite(new).all(axis=1)
+        out[given] = new[given]
+        return out
 
     def start(self) -> bool:
-        """Relabel the rollout shown in playback (``L``)."""
+        """Relabel the rollout shown in playback (``L``).
+
+        A rollout that already has a relabel demo (or that demo itself) continues from its
+        labels; saving then replaces that demo, so each rollout has one set of labels.
+        """
         w = self.w
         pb = w.playback
-        source = getattr(pb.episode.info, "source", "") if pb.episode is not None else ""
-        if source != "policy":
+        info = getattr(pb.episode, "info", None)
+        source = getattr(info, "source", "")
+        if source == "relabel" and info is not None and info.parent in w.recorder.demos:
+            parent, earlier = str(info.parent), pb.name
+        elif source == "policy":
+            parent, earlier = pb.name, self._relabel_of(pb.name)
+        else:
             w.presenter.refused(
                 "Relabelling corrects a policy's rollout: play a demo recorded with the policy"
                 " driving (Policy ▸ Let the policy drive, then record)"
             )
             return False
         pb.pause()
-        self.parent_name, self.episode = pb.name, pb.episode
+        self.parent_name, self.episode, self.replaces = parent, pb.episode, earlier
         self.labels = np.full(np.shape(pb.episode.actions), np.nan)
+        self.base = np.full_like(self.labels, np.nan)
+        if earlier is not None:
+            old = pb.episode if earlier == pb.name else w.recorder.episode(earlier)
+            if old.labels is not None:
+                self.base = np.asarray(old.labels, dtype=np.float64)
         self._last = pb.index
         w.inputs.release_all()
         w.modes.go(Mode.RELABEL)
         self.show_strip()
         play, save = w.commands.key_text("play_pause"), w.commands.key_text("save_labels")
+        more = f" (continuing {earlier}'s labels)" if earlier else ""
         w.statusBar().showMessage(
-            f"Relabelling {pb.name} at {pb.speed:g}×: {play} plays, hold the driving keys to"
-            f" label, {save} saves",
+            f"Relabelling {parent}{more} at {pb.speed:g}×: {play} plays, hold the driving keys"
+            f" to label, {save} saves",
             10000,
         )
         return True
+
+    def _relabel_of(self, rollout: str) -> str | None:
+        """The newest relabel demo of ``rollout`` in the file, if any."""
+        rec = self.w.recorder
+        names = rec.demos
+        found = [i.name for i in rec.infos(names) if i.source == "relabel" and i.parent == rollout]
+        return found[-1] if found else None
 
     def stop(self) -> None:
         """Give up relabelling (Esc): back to playback, the labels dropped."""
@@ -133,7 +170,7 @@ class RelabelWiring(QObject):
     def save(self) -> str | None:
         """Save the labels as a relabel demo of the rollout; returns its name."""
         w = self.w
-        labels = self.shifted()
+        labels = self.merged()
         n = int(np.isfinite(labels).all(axis=1).sum())
         if n == 0:
             w.presenter.refused("No labels yet: play the rollout and hold the driving keys")
@@ -146,8 +183,11 @@ class RelabelWiring(QObject):
             w.warn("Relabel", f"Could not save the labels: {exc}")
             return None
         shift = ""
+        if self.replaces is not None and self.replaces in w.recorder.demos:
+            w.session.guarded(lambda: w.recorder.delete([str(self.replaces)]))
+            shift = f"; replaces {self.replaces}"
         if self.offset_frames():
-            shift = (
+            shift += (
                 f"; labels moved {self.offset_frames()} frames ({self.offset:.2f} s) earlier"
                 " for reaction time"
             )
@@ -195,7 +235,7 @@ class RelabelWiring(QObject):
         source = getattr(ep.info, "source", "")
         if source == "policy" and person.any():
             bands.append(("person drove", person, PERSON))
-        labels = self.labels if w.mode is Mode.RELABEL else ep.labels
+        labels = self.merged() if w.mode is Mode.RELABEL and self.labels.size else ep.labels
         if labels is not None and np.size(labels):
             bands.append(("labelled", np.isfinite(labels).all(axis=1), LABELLED))
         self.curve, self.curve_name = self._curve(ep)

@@ -149,6 +149,25 @@ def test_relabel_at_quarter_speed_scrub_back_redo_and_train_on_the_labels(window
     assert rows.sum() == labelled.sum() and data.lineage["labelled_steps"] >= labelled.sum()
     np.testing.assert_allclose(data.actions[rows], ep.labels[labelled], atol=1e-6)
     assert rollout not in data.demo_names  # the policy's own steps are never targets
+    # L on the relabel demo continues its labels; saving replaces it (one set per rollout).
+    drive.tap(vp, Qt.Key.Key_L)
+    assert window.mode is Mode.RELABEL and window.relabel.parent_name == rollout
+    assert np.array_equal(window.relabel.labelled, labelled)
+    later = int(np.flatnonzero(labelled)[-1]) + 3
+    window.playback.seek(later)
+    drive.tap(vp, Qt.Key.Key_Space)
+    drive.hold(vp, Qt.Key.Key_Up, 0.8)
+    drive.tap(vp, Qt.Key.Key_Space)
+    drive.tap(vp, Qt.Key.Key_Return)
+    again = window.playback.name
+    assert f"replaces {saved}" in window.statusBar().currentMessage()
+    with Dataset(tmp_path / "demos.h5") as ds:
+        assert saved not in ds.demos
+        relabels = [n for n in ds.demos if ds.info(n).source == "relabel"]
+        assert relabels == [again] and ds.info(again).parent == rollout
+        both = ds.episode(again).labels
+    np.testing.assert_array_equal(both[labelled], ep.labels[labelled])  # the earlier ones kept
+    assert (both[later:, 1] > 0.5).sum() >= 2  # and the new stretch, pushing away
 
 
 def test_reaction_offset_moves_labels_earlier_and_says_so(window, drive, tmp_path):
