@@ -1,15 +1,16 @@
-"""Training in the background: a worker thread runs the algorithm's generator, the GUI plots.
+"""Training in the background: a run trains in a process of its own, the GUI plots.
 
 Three parts:
 
 - :class:`TorchLoader` imports torch and ``algorithms`` and takes one optimiser step
   (``algorithms.warm_up``) in a thread at start-up: importing torch takes seconds and the first
-  ``torch.optim`` use stalls >1 s, neither of which may happen on the GUI thread.
-- :class:`TrainingJob` lives in its own ``QThread``. It reads the recordings (under the file's
-  shared lock), builds the trainer (and, for algorithms that learn in an env, its envs: their
-  ``MjData`` belong to that thread), writes the run folder exactly as ``imitation-studio
-  train`` does (the CLI's own helpers choose the parts and prepare the folder) and emits each
-  yield's metrics as plain floats. It stops between two yields when asked.
+  ``torch.optim`` use stalls >1 s, neither of which may happen on the GUI thread (the window
+  itself loads policies and evaluates them).
+- :class:`TrainingJob` lives in its own ``QThread``. It starts the run's process
+  (:func:`studio.training_process.run_training`, which writes the run folder exactly as
+  ``imitation-studio train`` does), relays what the process reports as signals, and asks it to
+  stop. A process rather than a thread because training in the window's process shares the GIL
+  with the GUI and reached a third of the CLI's speed (see :mod:`studio.training_process`).
 - :class:`TrainingController` (GUI thread) starts and stops jobs, keeps the current run's
   metrics history and says how a run ended.
 
@@ -18,23 +19,25 @@ Nothing here writes to the recordings file: training only reads it.
 
 from __future__ import annotations
 
-import errno
-import json
-import sys
+import multiprocessing
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from studio.app import runs
+from studio.training_process import TRAIN_THREADS, TrainRequest, run_training
 
-# Torch threads for training while the GUI runs: one leaves the other core(s) to the GUI thread
-# and the render thread (the GUI frame-time target holds on a 2-core machine).
-TRAIN_THREADS = 1
-SWITCH_INTERVAL_S = 0.001
+__all__ = ["TRAIN_THREADS", "TorchLoader", "TrainRequest", "TrainingController", "TrainingJob"]
+
+# Runs fork from a fork server: a clean interpreter started once (fork from the window would
+# copy its Qt and GL state), with torch, the algorithms and the scenes already imported, so a
+# run starts in a fraction of a second instead of the seconds a fresh interpreter takes.
+_MP = multiprocessing.get_context("forkserver")
+_MP.set_forkserver_preload(["studio.training_process", "algorithms", "studio.envs"])
+POLL_S = 0.05
+"""How often the relay looks for news from the process (and for a stop request)."""
 
 
 class TorchLoader(QThread):
@@ -57,50 +60,8 @@ class TorchLoader(QThread):
         self.loaded.emit("")
 
 
-@dataclass
-class TrainRequest:
-    """Everything a run needs, decided on the GUI thread (plain data: it crosses threads)."""
-
-    algorithm: str
-    overrides: dict[str, Any]
-    data_path: Path
-    run_dir: Path
-    demos: list[str] | None = None
-    """Only these demos (None: every demo of the file)."""
-    obs_keys: str | None = None
-    """None: the scene's default parts; ``"all"``; or ``"a,b"`` (the CLI's ``--obs-keys``)."""
-    device: str = "auto"
-    seed: int = 0
-    env_id: str | None = None
-    """The scene algorithms that learn in an env (gail) use (default: the file's)."""
-    num_threads: int = TRAIN_THREADS
-    demos_from: str = "all demos"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _problem(exc: BaseException) -> str:
-    """A training error in words a person can act on."""
-    import recordings
-
-    name = type(exc).__name__
-    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
-        return (
-            f"Out of memory ({name}: {exc}). Lower batch_size or hidden_sizes, train on the "
-            "CPU, or close other programs."
-        )
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"The disk is full ({exc}). Free some space; the recordings file is untouched."
-    if isinstance(exc, recordings.ValidationError):
-        return f"The recordings break the format: {exc}"
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    if isinstance(exc, ValueError | OSError | recordings.RecordingError):
-        return str(exc)
-    return f"{name}: {exc}"
-
-
 class TrainingJob(QObject):
-    """One run, executed by :meth:`run` in a worker thread.
+    """One run: :meth:`run`, in a worker thread, starts its process and relays its reports.
 
     Signals:
         run_started(info): the data is read and the trainer built (``run_dir``, ``device``,
@@ -116,120 +77,74 @@ class TrainingJob(QObject):
     def __init__(self, request: TrainRequest) -> None:
         super().__init__()
         self.request = request
-        self._stop = threading.Event()
+        self._stop = _MP.Event()
+        self._closing = threading.Event()
 
     def stop(self) -> None:
         """Ask the run to stop at its next yield (thread-safe)."""
         self._stop.set()
 
+    def abort(self) -> None:
+        """The window is closing: stop the run and do not wait for its next yield."""
+        self._stop.set()
+        self._closing.set()
+
     @Slot()
     def run(self) -> None:
-        """Train (in the worker thread); always ends with :attr:`run_finished`."""
+        """Train (the worker thread's body); always ends with :attr:`run_finished`."""
         tic = time.perf_counter()
         req = self.request
         try:
-            trainer = self._build()
-        except Exception as exc:  # bad data, bad settings, no memory: a message, not a crash
-            self.run_finished.emit(runs.FAILED, _problem(exc))
-            return
-        status, message = self._loop(trainer, tic)
-        try:
-            runs.write_status(req.run_dir, status, message, time.perf_counter() - tic)
-        except OSError as exc:  # a full disk at the very end: the run itself is on disk
-            message += f" (status.json not written: {exc})"
+            status, message = self._relay(tic)
+        except Exception as exc:  # the process could not even start
+            status, message = runs.FAILED, f"Could not start the training process: {exc}"
+        if req.run_dir.is_dir():
+            try:
+                runs.write_status(req.run_dir, status, message, time.perf_counter() - tic)
+            except OSError as exc:  # a full disk at the very end: the run itself is on disk
+                message += f" (status.json not written: {exc})"
         self.run_finished.emit(status, message)
 
-    def _build(self) -> Any:
-        """Read the data, build the trainer, write config.json; returns the trainer."""
-        import numpy as np
-
-        import algorithms
-        import recordings
-        from studio.runfolder import choose_obs_keys, env_factory, prepare_run_dir, remove_empty
-
-        req = self.request
-        cfg = algorithms.make_config(req.algorithm, req.overrides)
-        device = algorithms.resolve_device(req.device)
-        if not req.data_path.exists():
-            raise ValueError(f"{req.data_path}: no such file")
-        created = prepare_run_dir(req.run_dir)
-        try:
-            with (
-                recordings.Dataset(req.data_path) as dataset,
-                dataset.locked(),
-            ):
-                keys, keys_from, why = choose_obs_keys(req.obs_keys, dataset)
-                data = algorithms.as_demo_data(dataset, demos=req.demos, obs_keys=keys)
-            env_id = req.env_id or str(data.lineage.get("env_name") or "")
-            trainer = algorithms.make_trainer(
-                cfg,
-                data,
-                device=device,
-                rng=np.random.default_rng(req.seed),
-                checkpoint_path=req.run_dir / "checkpoint.pt",
-                num_threads=req.num_threads,
-                # Only an algorithm that learns in an env builds one (as in the CLI).
-                make_env=env_factory(env_id)
-                if env_id and algorithms.learns_in_env(req.algorithm)
-                else None,
-            )
-        except BaseException:
-            remove_empty(created)  # nothing was written: leave no empty run folder behind
-            raise
-        trainer.lineage["seed"] = req.seed
-        trainer.lineage["obs_keys_from"] = keys_from
-        config = {
-            "algorithm": req.algorithm,
-            "config": algorithms.config_to_dict(cfg),
-            "data": str(req.data_path.resolve()),
-            "obs_keys": list(trainer.obs_keys),
-            "obs_keys_from": keys_from,
-            "obs_keys_why": why,
-            "seed": req.seed,
-            "env": env_id or None,
-            "device": str(device),
-            "train_demos": trainer.train_demos,
-            "val_demos": trainer.val_demos,
-            "skipped": [],
-            "demos_from": req.demos_from,
-            "command": ["imitation-studio", "gui"],
-        }
-        (req.run_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-        self.run_started.emit(
-            {
-                "run_dir": str(req.run_dir),
-                "algorithm": req.algorithm,
-                "device": str(device),
-                "obs_keys": list(trainer.obs_keys),
-                "obs_keys_why": why,
-                "train_demos": len(trainer.train_demos),
-                "val_demos": len(trainer.val_demos),
-                "total": runs.total_steps(config["config"]),
-                "env": env_id,
-            }
+    def _relay(self, tic: float) -> tuple[str, str]:
+        receiver, sender = _MP.Pipe(duplex=False)
+        proc = _MP.Process(
+            target=run_training, args=(self.request, sender, self._stop), daemon=True
         )
-        return trainer
-
-    def _loop(self, trainer: Any, tic: float) -> tuple[str, str]:
-        import algorithms
-
-        req = self.request
-        gen = trainer.run()
+        proc.start()
+        sender.close()  # ours is the receiving end; EOF then means the process is gone
         try:
-            with open(req.run_dir / "metrics.jsonl", "w") as log:
-                for metrics in gen:
-                    log.write(json.dumps(metrics) + "\n")
-                    log.flush()
-                    self.metrics_updated.emit({**metrics, "elapsed_s": time.perf_counter() - tic})
-                    if self._stop.is_set():
-                        gen.close()  # restores torch's threads, closes the envs
-                        trainer.save(req.run_dir / "checkpoint.pt")
-                        return runs.STOPPED, f"Stopped at step {int(trainer.step)}"
-        except algorithms.TrainingDiverged as exc:
-            return runs.DIVERGED, str(exc)
-        except Exception as exc:
-            return runs.FAILED, _problem(exc)
-        return runs.DONE, f"Done: {int(trainer.step)} steps; checkpoint {req.run_dir.name}"
+            while True:
+                if self._closing.is_set():
+                    proc.join(5.0)
+                    return runs.STOPPED, "Stopped: the studio closed"
+                if not receiver.poll(POLL_S):
+                    continue
+                try:
+                    message = receiver.recv()
+                except EOFError:  # it died without a word: killed, out of memory, a crash
+                    proc.join(5.0)
+                    code = proc.exitcode
+                    return runs.FAILED, (
+                        f"The training process ended unexpectedly (exit code {code}); the run "
+                        "folder keeps what it wrote, and the recordings file is untouched."
+                    )
+                kind = message[0]
+                if kind == "started":
+                    info = dict(message[1])
+                    info["total"] = runs.total_steps(info.pop("config"))
+                    self.run_started.emit(info)
+                elif kind == "metrics":
+                    self.metrics_updated.emit(
+                        {**message[1], "elapsed_s": time.perf_counter() - tic}
+                    )
+                elif kind == "finished":
+                    proc.join(30.0)
+                    return str(message[1]), str(message[2])
+        finally:
+            receiver.close()
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(5.0)
 
 
 class TrainingController(QObject):
@@ -267,9 +182,6 @@ class TrainingController(QObject):
             raise RuntimeError("a run is already in progress")
         self.request = request
         self.info, self.history, self.status, self.message = {}, {}, runs.RUNNING, ""
-        # The worker's Python (GAIL's rollout loop above all) holds the GIL for up to the
-        # switch interval at a time; 1 ms instead of 5 lets the control timer keep its beat.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         thread = QThread(self)
         job = TrainingJob(request)
         job.moveToThread(thread)
@@ -287,9 +199,13 @@ class TrainingController(QObject):
             self._job.stop()
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the worker thread ended (closing the window); False on timeout."""
+        """Closing the window: end the run without waiting for its next yield (its checkpoint
+        holds the last log point's weights) and block until the worker ended; False on
+        timeout."""
         if self._thread is None:
             return True
+        if self._job is not None:
+            self._job.abort()
         if timeout_s is None:
             return self._thread.wait()
         return self._thread.wait(int(timeout_s * 1000))
