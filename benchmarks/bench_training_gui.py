@@ -170,8 +170,10 @@ def report(figures: dict[str, Any]) -> str:
         f"{'met' if ratio >= 0.8 else 'missed'}). With the window open but nobody driving: "
         f"{figures['bc_samples_per_s_window_idle']:,.0f}, {idle:.2f}x (target: "
         f"{'met' if idle >= 0.8 else 'missed'}). While a person drives, the software renderer "
-        "(llvmpipe) and the GUI thread take about a core of the two, which training then "
-        "lacks; a training subprocess would compete for the same cores.",
+        "(llvmpipe, which draws even when nobody drives) and the GUI thread take about a core "
+        "of the two, which the training process then lacks. The run trains in a process of "
+        "its own: as a thread in the window's process it reached 0.36x (GIL contention; "
+        "`--quick`, same machine load).",
     ]
     if gail is not None:
         lines.append(f"GAIL env steps/s in the window while a person drives: {gail:,.0f}.")
