@@ -150,7 +150,11 @@ def test_policy_drives_records_policy_episodes_and_is_evaluated(window, qtbot, t
     # machine may lag).
     qtbot.waitUntil(lambda: window.scene.steps_taken > steps + 3, timeout=10_000)
     assert window.viewport.action_values() is not None
-    assert np.allclose(window.viewport.action_values(), window.policy_driver.last_action)
+    # The overlay shows a step's action with the frame that draws it: wait for that frame.
+    qtbot.waitUntil(
+        lambda: np.allclose(window.viewport.action_values(), window.policy_driver.last_action),
+        timeout=5_000,
+    )
     assert "Policy driving" in window.viewport.title()
     # Pause and reset work while the policy drives.
     drive.tap(window.viewport, Qt.Key.Key_P)
