@@ -72,3 +72,38 @@ def next_flagged(curve: np.ndarray, threshold: float, done: np.ndarray | None = 
         if done is None or not np.asarray(done[start:stop], bool).all():
             return start
     return None
+
+
+def discriminator_scores(
+    policy: Any, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray | None = None
+) -> np.ndarray | None:
+    """``(N,)`` D of a GAIL policy's discriminator at each recorded step (1: like the demos).
+
+    ``obs`` and ``next_obs`` are the policy's flat inputs, ``actions`` the executed actions,
+    in the units the discriminator was trained on. None for a policy without a discriminator
+    (BC, cVAE), or a state-transition discriminator given no ``next_obs``.
+    """
+    module: Any = getattr(policy.net, "net", None)
+    if not hasattr(module, "disc_logit"):
+        return None
+    import torch
+
+    net = policy.net
+    kind = module.cfg.disc_input
+    if kind == "obs_next_obs" and next_obs is None:
+        return None
+    with torch.no_grad():
+        device = net.obs_mean.device
+
+        def norm(x: np.ndarray) -> Any:
+            t = torch.as_tensor(np.asarray(x, np.float32), device=device)
+            return (t - net.obs_mean) / net.obs_std
+
+        o = norm(obs)
+        other = (
+            norm(next_obs)  # type: ignore[arg-type]
+            if kind == "obs_next_obs"
+            else torch.as_tensor(np.asarray(actions, np.float32), device=device)
+        )
+        logit = module.disc_logit(o, other, torch.zeros(len(o), device=device))
+        return torch.sigmoid(logit).cpu().numpy().astype(np.float64)

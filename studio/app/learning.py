@@ -193,26 +193,37 @@ class LearningWiring(QObject):
             f"The policy {on} (when its uncertainty is in the top {self.help.rate:.0%})", 6000
         )
 
-    def uncertainty(self, episode: Any) -> Any:
-        """Per-frame spread of the loaded policy's actions over a recorded ``episode``
-        (``algorithms.uncertainty``); None when no policy is loaded or it cannot read the
-        demo's observations."""
+    def uncertainty(self, episode: Any) -> tuple[Any, str] | None:
+        """Where the loaded policy is unsure over a recorded ``episode``: ``(curve, name)``
+        with one value per frame (``algorithms.uncertainty``): for a GAIL policy 1 − D(s, a)
+        of its discriminator (high: unlike the demos), else the spread of its actions. None
+        when no policy is loaded or it cannot read the demo's observations."""
         driver = self.w.policy_driver
         if not driver.loaded:
             return None
-        from algorithms.uncertainty import action_spread
-
         cached = self._curve_cache
         if cached is not None and cached[0] is episode and cached[1] is driver.policy:
             return cached[2]
+        from algorithms.uncertainty import action_spread, discriminator_scores
+
+        result: tuple[Any, str] | None = None
         try:
             names = driver.policy.obs_keys
-            obs = np.concatenate([np.asarray(episode.obs[k], np.float32) for k in names], -1)
-            curve = action_spread(self.scorer(), obs)
+
+            def flat(parts: Any) -> np.ndarray:
+                return np.concatenate([np.asarray(parts[k], np.float32) for k in names], -1)
+
+            obs = flat(episode.obs)
+            nxt = None if episode.next_obs is None else flat(episode.next_obs)
+            d = discriminator_scores(driver.policy, obs, episode.actions, nxt)
+            if d is not None:
+                result = (1.0 - d, "1 − D(s,a): unlike the demos")
+            else:
+                result = (action_spread(self.scorer(), obs), "policy uncertainty")
         except Exception:  # another scene's policy, unnamed parts: no curve, nothing breaks
-            curve = None
-        self._curve_cache = (episode, driver.policy, curve)
-        return curve
+            result = None
+        self._curve_cache = (episode, driver.policy, result)
+        return result
 
     def _policy_failed(self, text: str) -> None:
         w = self.w

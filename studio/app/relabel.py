@@ -243,11 +243,12 @@ class RelabelWiring(QObject):
         w.timeline.set_strip(bands, self.curve, self.curve_name, threshold)
 
     def _curve(self, ep: Any) -> tuple[np.ndarray | None, str]:
-        """The per-frame curve: the policy's uncertainty when the driving policy can say it,
-        else its distance from the executed action where it was stored (a take-over)."""
-        uncertainty = self.w.learning.uncertainty(ep)
-        if uncertainty is not None:
-            return uncertainty, "policy uncertainty"
+        """The per-frame curve: the loaded policy's uncertainty (for GAIL, 1 − D(s, a)) when it
+        can say it, else its distance from the executed action where it was stored (a
+        take-over)."""
+        found = self.w.learning.uncertainty(ep)
+        if found is not None:
+            return found
         pa = getattr(ep, "policy_actions", None)
         if pa is not None:
             gap = np.linalg.norm(np.asarray(pa) - np.asarray(ep.actions), axis=1)

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from algorithms.dagger import aggregate
-from algorithms.uncertainty import flag_threshold, flagged_stretches
+from algorithms.uncertainty import discriminator_scores, flag_threshold, flagged_stretches
 from recordings import Dataset, Provenance
 from studio.app.modes import Mode
 from studio.cli import main as cli
@@ -271,3 +271,25 @@ def test_the_policy_asks_for_help_when_unsure_and_the_person_takes_over(window, 
     drive.qtbot.keyRelease(vp, Qt.Key.Key_Right)
     drive.tap(vp, Qt.Key.Key_H)
     assert not helper.enabled
+
+
+def test_a_gail_policy_shows_one_minus_d_of_each_frame(make_window, tmp_path, arm_policy):
+    demos, _ = arm_policy
+    argv = ["train", "--algo", "gail", "--data", str(demos), "--runs-dir", str(tmp_path)]
+    argv += ["--name", "gail", "--no-progress", "--threads", "1"]
+    for value in ("total_env_steps=256", "num_envs=1", "rollout_steps=128", "warm_start=20"):
+        argv += ["--set", value]
+    argv += ["--set", "hidden_sizes=16,16", "--set", "eval_every=0", "--set", "eval_episodes=1"]
+    assert cli(argv) == 0
+    shutil.copy(demos, tmp_path / "demos.h5")
+    w = make_window(recordings=tmp_path / "demos.h5")
+    assert w.load_policy(tmp_path / "gail" / "checkpoint.pt")
+    assert w.play_demo("demo_1")
+    curve = w.timeline.strip_curve()
+    assert curve is not None and "D(s,a)" in w.relabel.curve_name
+    policy, ep = w.policy_driver.policy, w.playback.episode
+    obs = np.concatenate([ep.obs[k] for k in policy.obs_keys], -1)
+    nxt = np.concatenate([ep.next_obs[k] for k in policy.obs_keys], -1)
+    d = discriminator_scores(policy, obs, ep.actions, nxt)
+    assert d is not None and ((d > 0) & (d < 1)).all()
+    np.testing.assert_allclose(curve, 1.0 - d)
