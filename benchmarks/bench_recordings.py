@@ -1,6 +1,8 @@
 """Recordings benchmark: append latency at 500 Hz, and opening a 1,000-demo, 1M-step file.
 
 Run with ``python -m benchmarks recordings``; the report goes to benchmarks/results/recordings.md.
+``--quick``: 3 paced episodes (instead of 10) and a 100-demo, 100k-step file (instead of 1,000
+demos, 1M steps), the report printed only; ``--json``: the figures as JSON.
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ def bench_append(folder: Path, hz: float = 500.0, episodes: int = 5, steps: int 
     rate = 5000 / (time.perf_counter() - t0)
     w.discard()
     return {
+        "episodes": episodes,
+        "steps": steps,
         **_summary(lat),
         "base": _summary(base),
         "episode_p99": [
@@ -164,13 +168,18 @@ def probe(path: str) -> dict:
     }
 
 
-def main() -> str:
-    """Run the benchmark and return its Markdown report."""
+FULL = {"episodes": 10, "demos": 1000}
+QUICK = {"episodes": 3, "demos": 100}
+
+
+def run(quick: bool = False) -> dict:
+    """Run the benchmark; returns the figures (latencies in µs, times in s)."""
+    sizes = QUICK if quick else FULL
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        a = bench_append(folder, episodes=10)
+        a = bench_append(folder, episodes=sizes["episodes"])
         big = folder / "big.h5"
-        t_build = build_big(big)
+        t_build = build_big(big, demos=sizes["demos"])
         size_mb = os.path.getsize(big) / 2**20
         root = Path(__file__).resolve().parents[1]
         out = subprocess.run(
@@ -178,12 +187,33 @@ def main() -> str:
             cwd=root, capture_output=True, text=True, check=True,
         )  # fmt: skip
         p = json.loads(out.stdout)
+    return {
+        "benchmark": "recordings",
+        "quick": quick,
+        "append": a,
+        "big_file": {"demos": sizes["demos"], "build_s": t_build, "size_mb": size_mb, **p},
+    }
+
+
+def main(quick: bool = False) -> str:
+    """Run the benchmark and return its Markdown report."""
+    f = run(quick)
+    a, big = f["append"], f["big_file"]
+    p, t_build, size_mb = big, big["build_s"], big["size_mb"]
+    n_ep, n_demos = a["episodes"], big["demos"]
+    total = "1M" if n_demos * 1000 == 1_000_000 else f"{n_demos * 1000:,}"
     obs_floats = sum(OBS_PARTS.values())
     b = a["base"]
+    note = (
+        f"Quick run (`--quick`): {n_ep} paced episodes instead of {FULL['episodes']}, a "
+        f"{n_demos}-demo file instead of {FULL['demos']:,}; same measurements, fewer samples.\n\n"
+        if quick
+        else ""
+    )
     return f"""\
-## Append latency at 500 Hz (paced)
+{note}## Append latency at 500 Hz (paced)
 
-{a["n"]} steps in 10 episodes of 1,000 (a baseline episode before each); each step: \
+{a["n"]} steps in {n_ep} episodes of 1,000 (a baseline episode before each); each step: \
 {obs_floats} obs floats in {len(OBS_PARTS)} named parts (+ the same as next_obs), {ACTION} float32 \
 actions, {STATE} state floats.
 Cost of `EpisodeWriter.append()` alone, measured around the call:
@@ -195,7 +225,7 @@ Cost of `EpisodeWriter.append()` alone, measured around the call:
 | baseline: the same 14 array copies, no writer | {b["p50"]:.0f} µs | {b["p99"]:.0f} µs | \
 {b["p999"]:.0f} µs | {b["max"]:.0f} µs | {b["over_1ms"]} of {b["n"]} |
 
-p99 of `append()` in each of the 10 episodes: \
+p99 of `append()` in each of the {n_ep} episodes: \
 {", ".join(f"{v:.0f}" for v in a["episode_p99"])} µs.
 
 The baseline row shows what this shared 2-core machine adds to any code woken every 2 ms (cold
@@ -206,9 +236,9 @@ figures. The writer itself costs ~30 µs a step in a hot loop (see the unpaced r
   fsyncs): median {a["commit_ms"]:.1f} ms, once per episode, between episodes.
 - Unpaced, the writer sustains {a["rate"]:,.0f} appends/s (the 500 Hz target needs 500).
 
-## A 1,000-demo, 1M-step file
+## A {n_demos:,}-demo, {total}-step file
 
-Built through the same writer in {t_build:.0f} s (unpaced appends plus 1,000 commits);
+Built through the same writer in {t_build:.0f} s (unpaced appends plus {n_demos:,} commits);
 {p["demos"]} demos, {p["steps"]:,} steps, {size_mb:.0f} MiB on disk. Measured in a fresh process:
 
 | operation | time | RSS growth (cumulative) |
