@@ -11,7 +11,9 @@ labels are replaced. ``Return`` saves a new ``relabel`` demo with ``labels`` and
 the rollout (see ``Recorder.write_relabel``); ``Esc`` gives up.
 
 People react 0.2-0.3 s late even in slow motion: a reaction-time offset (``-`` / ``=``, 0.05 s
-steps) shifts the saved labels that much earlier, and the save message says by how many frames.
+steps, or measured by ``T``'s calibration) gives each label to the frame shown that long
+before (``offset × speed`` of rollout time, so fewer frames in slow motion), and the status bar
+and the save message say so.
 
 The timeline's strip shows the labelled frames (green), who drove each frame of a take-over
 rollout (blue: the person), and the policy's per-frame uncertainty or its distance from the
@@ -48,7 +50,9 @@ class RelabelWiring(QObject):
         self.episode: Any = None
         self.labels: np.ndarray = np.zeros((0, 0))
         self.offset = 0.0
-        """Reaction-time offset in seconds: saved labels move this much earlier."""
+        """The person's reaction time in wall-clock seconds: each label goes to the frame shown
+        this long before it was given (``offset × speed`` of rollout time: fewer frames in slow
+        motion)."""
         self.base: np.ndarray = np.zeros((0, 0))
         """Labels saved earlier for the rollout (continued, not shifted again)."""
         self.replaces: str | None = None
@@ -77,8 +81,8 @@ class RelabelWiring(QObject):
 
     def merged(self) -> np.ndarray:
         """The labels to save: earlier ones, overwritten where labels were given now (moved
-        earlier by the reaction-time offset)."""
-        new = self.shifted()
+        already moved earlier by the reaction-time offset)."""
+        new = self.labels
         if self.base.shape != new.shape:
             return new
         out = self.base.copy()
@@ -145,25 +149,18 @@ class RelabelWiring(QObject):
         self.show_strip()
         w.statusBar().showMessage(f"Relabelling stopped; {n} labels dropped", 8000)
 
-    def shifted(self) -> np.ndarray:
-        """The labels with the reaction-time offset applied (moved ``k`` frames earlier)."""
-        k = self.offset_frames()
-        if k == 0:
-            return self.labels.copy()
-        out = np.full_like(self.labels, np.nan)
-        out[:-k] = self.labels[k:]
-        return out
-
     def offset_frames(self) -> int:
-        """The reaction-time offset in frames."""
-        return round(self.offset / self.w.scene.env.control_dt)
+        """The reaction-time offset in frames at the current speed (``offset × speed / dt``):
+        a person 0.25 s late at 0.25× is late by 0.0625 s of the rollout."""
+        w = self.w
+        return round(self.offset * w.playback.speed / w.scene.env.control_dt)
 
     def set_offset(self, seconds: float) -> None:
         """Set the reaction-time offset (0 to 1 s)."""
         self.offset = float(np.clip(round(seconds, 3), 0.0, 1.0))
         self.w.statusBar().showMessage(
-            f"Reaction-time offset {self.offset:.2f} s: saved labels move"
-            f" {self.offset_frames()} frames earlier",
+            f"Reaction-time offset {self.offset:.2f} s: at {self.w.playback.speed:g}× each"
+            f" label goes {self.offset_frames()} frames earlier",
             6000,
         )
 
@@ -186,11 +183,8 @@ class RelabelWiring(QObject):
         if self.replaces is not None and self.replaces in w.recorder.demos:
             w.session.guarded(lambda: w.recorder.delete([str(self.replaces)]))
             shift = f"; replaces {self.replaces}"
-        if self.offset_frames():
-            shift += (
-                f"; labels moved {self.offset_frames()} frames ({self.offset:.2f} s) earlier"
-                " for reaction time"
-            )
+        if self.offset:
+            shift += f"; labels given {self.offset:.2f} s (reaction time) earlier"
         self.labels = np.zeros((0, 0))
         w.modes.go(Mode.PLAYBACK)
         w.controller.play(name, w.recorder.episode(name))
@@ -211,9 +205,10 @@ class RelabelWiring(QObject):
         pb = w.playback
         if pb.playing and index > self._last:
             command = np.asarray(w.inputs.label(), dtype=np.float64)
-            self.labels[self._last : index] = command
+            k = self.offset_frames()  # the person reacted to what was shown k frames ago
+            self.labels[max(self._last - k, 0) : max(index - k, 0)] = command
             if index >= pb.length - 1:
-                self.labels[index] = command
+                self.labels[max(index - k, 0) : index + 1] = command
             self.show_strip()
         self._last = index
 

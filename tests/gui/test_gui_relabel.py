@@ -178,17 +178,24 @@ def test_reaction_offset_moves_labels_earlier_and_says_so(window, drive, tmp_pat
     drive.tap(vp, Qt.Key.Key_L)
     for _ in range(5):
         drive.tap(vp, Qt.Key.Key_Equal)
+    # At 1x a 0.25 s reaction is 5 frames of the rollout; at 0.25x only 1.
     assert window.relabel.offset == pytest.approx(0.25) and window.relabel.offset_frames() == 5
+    assert "5 frames earlier" in window.statusBar().currentMessage()
+    window.set_speed(0.25)
+    assert window.relabel.offset_frames() == 1
+    window.set_speed(1.0)
     window.playback.seek(8)
     drive.tap(vp, Qt.Key.Key_Space)
     drive.hold(vp, Qt.Key.Key_Up, 0.5)
     drive.tap(vp, Qt.Key.Key_Space)
     given = np.flatnonzero(np.isfinite(window.relabel.labels).all(axis=1))
+    assert given[0] == 8 - 5  # the first label goes to the frame shown 0.25 s before
     drive.tap(vp, Qt.Key.Key_Return)
-    assert "5 frames (0.25 s) earlier" in window.statusBar().currentMessage()
+    assert "0.25 s (reaction time) earlier" in window.statusBar().currentMessage()
     with Dataset(tmp_path / "demos.h5") as ds:
         saved = ds.episode(window.playback.name)
-    assert np.array_equal(np.flatnonzero(np.isfinite(saved.labels).all(axis=1)), given - 5)
+        assert ds.info(window.playback.name).attrs["label_offset_s"] == pytest.approx(0.25)
+    assert np.array_equal(np.flatnonzero(np.isfinite(saved.labels).all(axis=1)), given)
 
 
 def test_uncertainty_strip_is_drawn_and_next_flagged_lands_on_the_highest_stretch(window, drive):
