@@ -1,0 +1,46 @@
+"""Every benchmark takes `--quick` and `--json` (issue 9): `run(quick)` and `main(quick)`."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = sorted(
+    m.name for m in pkgutil.iter_modules([str(ROOT / "benchmarks")]) if m.name.startswith("bench_")
+)
+
+
+def test_there_are_benchmarks() -> None:
+    assert "bench_envs" in NAMES and len(NAMES) >= 7
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_benchmark_has_run_and_main_taking_quick(name: str) -> None:
+    module = importlib.import_module(f"benchmarks.{name}")
+    for fn in ("run", "main"):
+        assert callable(getattr(module, fn, None)), f"{name} has no {fn}()"
+        params = inspect.signature(getattr(module, fn)).parameters
+        assert "quick" in params, f"{name}.{fn}() takes no quick"
+        assert params["quick"].default is False, f"{name}.{fn}(): a full run by default"
+
+
+def test_envs_quick_json_prints_only_json() -> None:
+    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "envs", "--quick", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    figures = json.loads(out.stdout)
+    assert figures["benchmark"] == "envs" and figures["quick"] is True
+    assert {r["env"] for r in figures["env_vs_raw"]} >= {"Reacher-v5"}
+    assert all(r["ratio"] > 0 for r in figures["env_vs_raw"])
