@@ -180,6 +180,13 @@ COMMANDS: tuple[Command, ...] = (
         hint=True,
     ),
     Command(
+        "calibrate",
+        "Measure your reaction time (sets the offset)",
+        ("T",),
+        modes=frozenset({Mode.RELABEL}),
+        menu="Playback",
+    ),
+    Command(
         "offset_more",
         "Reaction-time offset +0.05 s",
         ("=",),

@@ -30,6 +30,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from recordings import Provenance, RecordingError
+from studio.app.calibration import ReactionCalibration
 from studio.app.modes import Mode
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class RelabelWiring(QObject):
         c.set_handler("save_labels", self.save)
         c.set_handler("rewind", self.rewind)
         c.set_handler("next_flagged", self.jump_to_flagged)
+        self.calibration = ReactionCalibration(window)
+        self.calibration.finished.connect(self._on_calibrated)
+        c.set_handler("calibrate", self.calibration.start)
         c.set_handler("offset_more", lambda: self.set_offset(self.offset + OFFSET_STEP))
         c.set_handler("offset_less", lambda: self.set_offset(self.offset - OFFSET_STEP))
         c.set_handler("live", lambda: self.stop() if window.mode is Mode.RELABEL else live())
@@ -142,6 +146,7 @@ class RelabelWiring(QObject):
         """Give up relabelling (Esc): back to playback, the labels dropped."""
         w = self.w
         n = int(self.labelled.sum())
+        self.calibration.cancel()
         w.playback.pause()
         w.modes.go(Mode.PLAYBACK)
         self.labels = np.zeros((0, 0))
@@ -164,6 +169,15 @@ class RelabelWiring(QObject):
             6000,
         )
 
+    def _on_calibrated(self, seconds: float) -> None:
+        self.set_offset(seconds)
+        times = ", ".join(f"{t:.2f}" for t in self.calibration.times)
+        self.w.statusBar().showMessage(
+            f"Reaction time {self.offset:.2f} s (median of {times} s): at"
+            f" {self.w.playback.speed:g}× each label goes {self.offset_frames()} frames earlier",
+            10000,
+        )
+
     def save(self) -> str | None:
         """Save the labels as a relabel demo of the rollout; returns its name."""
         w = self.w
@@ -172,6 +186,7 @@ class RelabelWiring(QObject):
         if n == 0:
             w.presenter.refused("No labels yet: play the rollout and hold the driving keys")
             return None
+        self.calibration.cancel()
         w.playback.pause()
         attrs = {"label_offset_s": self.offset, "labelled_steps": n}
         try:

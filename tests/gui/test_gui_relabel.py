@@ -300,3 +300,29 @@ def test_a_gail_policy_shows_one_minus_d_of_each_frame(make_window, tmp_path, ar
     d = discriminator_scores(policy, obs, ep.actions, nxt)
     assert d is not None and ((d > 0) & (d < 1)).all()
     np.testing.assert_allclose(curve, 1.0 - d)
+
+
+def test_calibration_measures_the_reaction_time_and_sets_the_offset(window, drive):
+    vp = window.viewport
+    rollout = _record_policy_episode(window, drive, 0.5)
+    drive.tap(vp, Qt.Key.Key_Escape)
+    assert window.play_demo(rollout)
+    drive.tap(vp, Qt.Key.Key_L)
+    calib = window.relabel.calibration
+    calib.delay_range = (0.1, 0.2)
+    drive.tap(vp, Qt.Key.Key_T)
+    assert calib.running and "turns green" in vp.banner()
+    # First trial: a press before green is too early and does not count.
+    drive.qtbot.waitUntil(lambda: calib.state == "wait", timeout=2_000)
+    drive.hold(vp, Qt.Key.Key_Right, 0.02)
+    drive.qtbot.waitUntil(lambda: "Too early" in vp.banner(), timeout=2_000)
+    for _ in range(3):
+        drive.qtbot.waitUntil(lambda: calib.state == "go", timeout=3_000)
+        assert vp.banner() == "Now!"
+        drive.wait(0.15)  # the person's reaction
+        drive.hold(vp, Qt.Key.Key_Right, 0.03)
+    assert not calib.running and len(calib.times) == 3
+    assert all(0.14 <= t < 0.6 for t in calib.times)
+    assert window.relabel.offset == pytest.approx(float(np.median(calib.times)), abs=0.001)
+    assert "Reaction time" in window.statusBar().currentMessage()
+    assert window.mode is Mode.RELABEL and not window.relabel.labelled.any()
