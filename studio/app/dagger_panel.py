@@ -8,9 +8,10 @@ file: the scripted expert labels each rollout, the rollouts are appended to the 
 success against labelled steps, one point per round, beside a dashed line at round 0 (BC on the
 file's demos as they were, before any DAgger label). The Demos panel refreshes after each round.
 
-With "labels already in the file" the rounds label nothing and train on the labels a person
-gave in relabel mode (``relabel.py``); the new rollouts are appended unlabelled for the next
-relabelling session.
+With "labels already in the file" a person labels, round by round: each Start is one round
+(train on the labels in the file, evaluate, let the policy drive the rollouts, appended
+unlabelled), then the person relabels those rollouts in relabel mode (``relabel.py``) and
+presses Start again; the chart keeps the points of every Start.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class DaggerPanel(QWidget):
         self._process: QProcess | None = None
         self._buffer = ""
         self._stopping = False
+        self._first = 0
 
         self.expert = QComboBox()
         self.expert.addItem("scripted expert", "scripted")
@@ -149,7 +151,7 @@ class DaggerPanel(QWidget):
             "--expert",
             str(self.expert.currentData()),
             "--rounds",
-            str(self.rounds_spin.value()),
+            str(1 if self.by_person else self.rounds_spin.value()),
             "--episodes-per-round",
             str(self.episodes_spin.value()),
             "--eval-episodes",
@@ -166,6 +168,11 @@ class DaggerPanel(QWidget):
             self.run_dir.name,
         ]
 
+    @property
+    def by_person(self) -> bool:
+        """Whether a person labels (in relabel mode) between rounds: one round per Start."""
+        return self.expert.currentData() == "file"
+
     @staticmethod
     def _runs(path: Path) -> list[Path]:
         runs = path.parent / "runs"
@@ -179,9 +186,11 @@ class DaggerPanel(QWidget):
         if path is None or not Path(path).exists():
             self.status_label.setText("Open a recordings file with demos first (File ▸ Open).")
             return False
-        self.rounds = []
-        self._curve.setData([], [])
-        self._bc_line.hide()
+        self._first = len(self.rounds) if self.by_person else 0
+        if not self.by_person:  # a person's rounds add up over Starts; the expert's do not
+            self.rounds = []
+            self._curve.setData([], [])
+            self._bc_line.hide()
         self.log.clear()
         self._buffer, self._stopping = "", False
         proc = QProcess(self)
@@ -222,7 +231,7 @@ class DaggerPanel(QWidget):
             rounds = json.loads((self.run_dir / "summary.json").read_text())["rounds"]
         except (OSError, ValueError, KeyError):
             return
-        for summary in rounds[len(self.rounds) :]:
+        for summary in rounds[len(self.rounds) - self._first :]:
             self.rounds.append(summary)
             self.round_finished.emit(summary)
         self._draw()
@@ -235,10 +244,10 @@ class DaggerPanel(QWidget):
             self._bc_line.setValue(ys[0])
             self._bc_line.show()
             last = self.rounds[-1]
-            total = self.rounds_spin.value()
+            total = 1 if self.by_person else self.rounds_spin.value()
             self.status_label.setText(
                 f"Round {last['round']}/{total}: {last['labelled_steps']} labelled steps, "
-                f"success {last['eval_success']:.0%} (round 0, BC: {ys[0]:.0%})"
+                f"success {last['eval_success']:.0%} (first BC: {ys[0]:.0%})"
             )
 
     def _on_finished(self, code: int, _status: Any) -> None:
@@ -251,6 +260,16 @@ class DaggerPanel(QWidget):
         self.stop_button.setEnabled(False)
         if self._stopping:
             status, text = "stopped", f"DAgger stopped after {len(self.rounds)} trainings"
+        elif code == 0 and self.by_person:
+            n = self.episodes_spin.value()
+            status, text = (
+                "done",
+                (
+                    f"Round done: {n} new rollouts are in the file, unlabelled. Label them: play"
+                    " one in the Demos panel, L to relabel, Return to save; then Start the next"
+                    " round."
+                ),
+            )
         elif code == 0:
             status, text = "done", f"DAgger done: {len(self.rounds)} trainings, run {self.run_dir}"
         else:

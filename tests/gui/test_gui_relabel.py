@@ -326,3 +326,33 @@ def test_calibration_measures_the_reaction_time_and_sets_the_offset(window, driv
     assert window.relabel.offset == pytest.approx(float(np.median(calib.times)), abs=0.001)
     assert "Reaction time" in window.statusBar().currentMessage()
     assert window.mode is Mode.RELABEL and not window.relabel.labelled.any()
+
+
+def test_a_person_labels_between_dagger_rounds(make_window, tmp_path, arm_policy, qtbot):
+    demos, _ = arm_policy
+    shutil.copy(demos, tmp_path / "demos.h5")
+    w = make_window(recordings=tmp_path / "demos.h5")
+    panel = w.docks.dagger_panel
+    panel.expert.setCurrentIndex(panel.expert.findData("file"))
+    panel.rounds_spin.setValue(5)  # a person's rounds go one per Start
+    panel.episodes_spin.setValue(1)
+    panel.steps_spin.setValue(30)
+    panel.eval_spin.setValue(1)
+    assert "--rounds" in (args := panel.arguments(tmp_path / "demos.h5"))
+    assert args[args.index("--rounds") + 1] == "1"
+    with qtbot.waitSignal(panel.finished, timeout=120_000) as finished:
+        panel.start()
+    assert finished.args[0] == "done" and "L to relabel" in finished.args[1]
+    assert len(panel.points()) == 2
+    with Dataset(tmp_path / "demos.h5") as ds:
+        rollouts = [n for n in ds.demos if ds.info(n).source == "policy"]
+        assert len(rollouts) == 1 and ds.episode(rollouts[0]).labels is None
+    # The person relabels the rollout, then the next Start adds its points to the chart.
+    assert w.play_demo(rollouts[0])
+    w.run_command("relabel")
+    w.relabel.labels[:5] = 0.5
+    assert w.run_command("save_labels")
+    with qtbot.waitSignal(panel.finished, timeout=120_000):
+        panel.start()
+    points = panel.points()
+    assert len(points) == 4 and points[2][0] == points[0][0] + 5
