@@ -70,6 +70,8 @@ class SessionController(QObject):
         """Why the file cannot change now ("" when it can)."""
         if self._modes.mode in (Mode.RECORDING, Mode.PENDING):
             return "Stop the recording and keep or discard the episode first"
+        if self._modes.mode is Mode.RELABEL:
+            return "Save the labels (Return) or stop relabelling (Esc) first"
         return ""
 
     # ----------------------------------------------------------------------------- files

@@ -176,6 +176,10 @@ def test_reaction_offset_moves_labels_earlier_and_says_so(window, drive, tmp_pat
     drive.tap(vp, Qt.Key.Key_Escape)
     assert window.play_demo(rollout)
     drive.tap(vp, Qt.Key.Key_L)
+    # Another demo cannot replace the rollout while its labels are unsaved.
+    assert not window.play_demo("demo_0")
+    assert window.mode is Mode.RELABEL and window.playback.name == rollout
+    assert "Save the labels" in window.statusBar().currentMessage()
     for _ in range(5):
         drive.tap(vp, Qt.Key.Key_Equal)
     # At 1x a 0.25 s reaction is 5 frames of the rollout; at 0.25x only 1.
