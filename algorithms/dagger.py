@@ -99,7 +99,16 @@ def aggregate(path: str | os.PathLike[str], obs_keys: list[str] | None) -> DemoD
     with recordings.Dataset(Path(path)) as ds, ds.locked():
         keys = list(obs_keys) if obs_keys is not None else list(ds.obs_keys)
         env_args = dict(ds.env_args or {})
+        # A relabel demo repeats its rollout's steps (its person-driven ones included) with
+        # labels added: it supersedes the rollout, whose rows would otherwise count twice.
+        superseded = {
+            info.parent
+            for info in (ds.info(n) for n in ds.demos)
+            if info.source == "relabel" and info.parent
+        }
         for name in ds.demos:
+            if name in superseded:
+                continue
             ep = ds.episode(name)
             parts, missing = match_parts(keys, ep.obs)
             if missing:

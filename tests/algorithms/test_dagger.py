@@ -251,3 +251,34 @@ def test_each_label_is_the_experts_action_on_the_observation_it_is_stored_with(t
             obs = np.concatenate([ep.obs["pos"], ep.obs["goal"]], -1)
             relabelled = np.array([Expert().act(o) for o in obs])
             np.testing.assert_allclose(ep.labels, relabelled, atol=1e-6)
+
+
+def test_a_take_over_relabelled_later_is_counted_once(tmp_path):
+    """A take-over rollout's person-driven steps are repeated in its relabel demo: one row each."""
+    path = tmp_path / "point.h5"
+    env = Point2D()
+    rf = RecordingFile(path)
+    obs, _ = env.reset(seed=60)
+    steps = []
+    rollout = rf.begin_episode(source="policy", device="policy:bc")
+    for i in range(6):
+        state = env.get_state()
+        a = np.array([0.3, 0.3], np.float32)
+        nxt, r, _, _, _ = env.step(a)
+        who = Provenance.HUMAN if i < 2 else Provenance.POLICY  # the person took over first
+        rollout.append(env.split_obs(obs), a, r, False, state, env.split_obs(nxt), provenance=who)
+        steps.append((obs, a, r, state, nxt, who))
+        obs = nxt
+    parent = rollout.finish(success=False)
+    assert len(dagger.aggregate(path, ["pos", "goal"]).obs) == 2  # the person's steps
+
+    writer = rf.begin_episode(source="relabel", device="keyboard", parent=parent)
+    for i, (o, a, r, state, nxt, who) in enumerate(steps):
+        label = np.array([-0.5, 0.25], np.float32) if i == 4 else None
+        writer.append(
+            env.split_obs(o), a, r, False, state, env.split_obs(nxt), provenance=who, label=label
+        )
+    writer.finish(success=False)
+    data = dagger.aggregate(path, ["pos", "goal"])
+    assert len(data.obs) == 3  # two person-driven steps once, one label: not 2 + 3
+    assert data.lineage["labelled_steps"] == 1
