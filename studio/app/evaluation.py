@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from studio.app.workers import end_job, start_job
+
 EVAL_SEED = 1000  # as `imitation-studio eval`: collect records from seed 0
 
 
@@ -156,15 +158,11 @@ class EvalController(QObject):
         """Evaluate in a new worker thread."""
         if self.running:
             raise RuntimeError("an evaluation is already running")
-        thread = QThread(self)
         job = EvalJob(request)
-        job.moveToThread(thread)
-        thread.started.connect(job.run)
         job.progressed.connect(self.progressed)
         job.evaluated.connect(self._on_evaluated)
         job.failed.connect(self._on_failed)
-        self._thread, self._job = thread, job
-        thread.start()
+        self._thread, self._job = start_job(self, job), job
         self.running_changed.emit(True)
 
     def cancel(self) -> None:
@@ -189,10 +187,5 @@ class EvalController(QObject):
     def _done(self) -> None:
         thread, job = self._thread, self._job
         self._thread = self._job = None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-            thread.deleteLater()
-        if job is not None:
-            job.deleteLater()
+        end_job(thread, job)
         self.running_changed.emit(False)

@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from studio.app import runs
+from studio.app.workers import end_job, start_job
 from studio.training_process import TRAIN_THREADS, TrainRequest, run_training
 
 __all__ = ["TRAIN_THREADS", "TorchLoader", "TrainRequest", "TrainingController", "TrainingJob"]
@@ -182,15 +183,11 @@ class TrainingController(QObject):
             raise RuntimeError("a run is already in progress")
         self.request = request
         self.info, self.history, self.status, self.message = {}, {}, runs.RUNNING, ""
-        thread = QThread(self)
         job = TrainingJob(request)
-        job.moveToThread(thread)
-        thread.started.connect(job.run)
         job.run_started.connect(self._on_run_started)
         job.metrics_updated.connect(self._on_metrics_updated)
         job.run_finished.connect(self._on_run_finished)
-        self._thread, self._job = thread, job
-        thread.start()
+        self._thread, self._job = start_job(self, job), job
         self.running_changed.emit(True)
 
     def stop(self) -> None:
@@ -223,11 +220,6 @@ class TrainingController(QObject):
         self.status, self.message = status, message
         thread, job = self._thread, self._job
         self._thread = self._job = None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-            thread.deleteLater()
-        if job is not None:
-            job.deleteLater()
+        end_job(thread, job)
         self.running_changed.emit(False)
         self.run_finished.emit(status, message)
