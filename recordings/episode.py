@@ -311,22 +311,10 @@ class EpisodeWriter:
             if self._n_total == 0:
                 raise RecordingError(f"{self.sidecar_path}: no steps recorded; discard() it")
         self.flush()  # if this raises, the episode stays open: finish() can be tried again
-        with self._lock:
-            self._state = "finishing"
-            self._handoff_locked()  # steps another thread appended since, if any
-        self._stop_thread()
         try:
-            with self._io_lock:
-                self._write_queued()
-                # The finish record makes the journal self-describing: a crash or a failed
-                # commit from here on still recovers with the right success flag and attributes.
-                try:
-                    self._sidecar.write_finish(finish)
-                except OSError as exc:
-                    why = describe_os_error(exc)
-                    raise RecordingError(
-                        f"{self.sidecar_path}: cannot save the episode's end: {why}"
-                    ) from exc
+            # The finish record makes the journal self-describing: a crash or a failed commit
+            # from here on still recovers with the right success flag and attributes.
+            self._end_journal("finishing", finish)
             name = self._commit(self)
         except BaseException:
             self._sidecar.close()  # unlock: recover() may take it from here
@@ -354,22 +342,27 @@ class EpisodeWriter:
             if self._state != "open":
                 raise RecordingError(f"{self.sidecar_path}: episode is {self._state}")
         self.flush()
-        with self._lock:
-            self._state = "suspended"
-            self._handoff_locked()
-        self._stop_thread()
         try:
-            with self._io_lock:
-                self._write_queued()
-                try:
-                    self._sidecar.write_finish(finish)
-                except OSError as exc:
-                    why = describe_os_error(exc)
-                    raise RecordingError(
-                        f"{self.sidecar_path}: cannot save the episode's end: {why}"
-                    ) from exc
+            self._end_journal("suspended", finish)
         finally:
             self._sidecar.close()  # unlocked: the next recover() takes it
+
+    def _end_journal(self, state: str, finish: dict[str, Any]) -> None:
+        """Stop the flush thread and write the last steps and the finish record (state
+        ``state`` from here on; the journal stays open for the caller to commit or close)."""
+        with self._lock:
+            self._state = state
+            self._handoff_locked()  # steps another thread appended since, if any
+        self._stop_thread()
+        with self._io_lock:
+            self._write_queued()
+            try:
+                self._sidecar.write_finish(finish)
+            except OSError as exc:
+                why = describe_os_error(exc)
+                raise RecordingError(
+                    f"{self.sidecar_path}: cannot save the episode's end: {why}"
+                ) from exc
 
     def discard(self) -> None:
         """Drop the episode: its journal is deleted and the HDF5 file is not touched."""

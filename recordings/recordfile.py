@@ -425,7 +425,8 @@ class RecordingFile:
     def pending_recovery(self) -> int:
         """How many episodes were left in progress (a crash, a failed commit, or left
         undecided at close) that ``recover()`` can commit; see also :meth:`stranded`."""
-        return len(self._unlocked_journals()) - len(self.stranded())
+        journals = self._unlocked_journals()
+        return len(journals) - len(self._stranded(journals))
 
     def _unlocked_journals(self) -> list[str]:
         found = []
@@ -444,12 +445,15 @@ class RecordingFile:
             recording is not ours to delete); ``remove_recording()`` or deleting the file at
             ``path`` gets rid of one.
         """
+        return self._stranded(self._unlocked_journals())
+
+    def _stranded(self, journals: list[str]) -> list[dict[str, Any]]:
         with self._read() as f:
             scene = _stored_env_name(f) if len(f["data"]) else None
         out: list[dict[str, Any]] = []
         if scene is None:
             return out
-        for sidecar in self._unlocked_journals():
+        for sidecar in journals:
             try:
                 meta, _, n = read_sidecar(sidecar)
             except RecordingError:
