@@ -206,8 +206,51 @@ def expert_vs_random_return(env_id: str, episodes: int, *, seed: int = 0) -> tup
         env.close()
 
 
-def report(steps: int = 5000, frames: int = 200, episodes: int = 200, repeats: int = 5) -> str:
-    """Run everything and return a Markdown report."""
+def measure(steps: int, frames: int, episodes: int, repeats: int) -> dict[str, Any]:
+    """Every measurement of the scenes report, as plain JSON-able figures."""
+    figures: dict[str, Any] = {}
+    figures["env_vs_raw"] = []
+    for env_id in (ARM_PUSH, CAR_OBSTACLE, "Reacher-v5"):
+        r = env_vs_raw(env_id, steps, repeats=repeats)
+        figures["env_vs_raw"].append(
+            {"env": env_id, "env_steps_s": r.ours, "raw_steps_s": r.reference, "ratio": r.ratio}
+        )
+    figures["adapter_vs_gymnasium"] = []
+    for env_id in ("Reacher-v5",):
+        r = adapter_vs_gymnasium(env_id, steps, repeats=repeats)
+        figures["adapter_vs_gymnasium"].append(
+            {
+                "env": env_id,
+                "adapter_steps_s": r.ours,
+                "gymnasium_steps_s": r.reference,
+                "ratio": r.ratio,
+            }
+        )
+    figures["render"] = []
+    for backend in ("egl", "osmesa"):
+        for shadows in (False, True):
+            figures["render"].append(
+                {
+                    "backend": backend,
+                    "shadows": shadows,
+                    "arm_fps": render_fps_with_backend(backend, ARM_PUSH, frames, shadows=shadows),
+                    "car_fps": render_fps_with_backend(
+                        backend, CAR_OBSTACLE, frames, shadows=shadows
+                    ),
+                }
+            )
+    figures["experts"] = []
+    for env_id in (ARM_PUSH, CAR_OBSTACLE):
+        rate, length = expert_success(env_id, episodes)
+        figures["experts"].append({"env": env_id, "success_rate": rate, "mean_length": length})
+    n = min(episodes, 100)
+    ours, rand = expert_vs_random_return("Reacher-v5", n)
+    figures["reacher_returns"] = {"episodes": n, "expert": ours, "random": rand}
+    return figures
+
+
+def tables(f: dict[str, Any], *, steps: int, frames: int, episodes: int, repeats: int) -> str:
+    """:func:`measure`'s figures as the report's Markdown tables."""
     lines = [
         f"## Simulation speed (one core, CPU time, random actions drawn before timing; median of "
         f"{repeats} interleaved repeats of {steps} steps)",
@@ -215,9 +258,10 @@ def report(steps: int = 5000, frames: int = 200, episodes: int = 200, repeats: i
         "| scene | env.step /s | raw mj_step /s (same substeps) | ratio |",
         "|---|---:|---:|---:|",
     ]
-    for env_id in (ARM_PUSH, CAR_OBSTACLE, "Reacher-v5"):
-        r = env_vs_raw(env_id, steps, repeats=repeats)
-        lines.append(f"| {env_id} | {r.ours:,.0f} | {r.reference:,.0f} | {r.ratio:.2f} |")
+    for r in f["env_vs_raw"]:
+        lines.append(
+            f"| {r['env']} | {r['env_steps_s']:,.0f} | {r['raw_steps_s']:,.0f} | {r['ratio']:.2f} |"
+        )
     lines += [
         "",
         "## Gymnasium adapter against gymnasium's own env",
@@ -228,9 +272,11 @@ def report(steps: int = 5000, frames: int = 200, episodes: int = 200, repeats: i
         "| env | adapter steps/s | gymnasium steps/s | ratio (target >= 0.9) |",
         "|---|---:|---:|---:|",
     ]
-    for env_id in ("Reacher-v5",):
-        r = adapter_vs_gymnasium(env_id, steps, repeats=repeats)
-        lines.append(f"| {env_id} | {r.ours:,.0f} | {r.reference:,.0f} | {r.ratio:.2f}x |")
+    for r in f["adapter_vs_gymnasium"]:
+        lines.append(
+            f"| {r['env']} | {r['adapter_steps_s']:,.0f} | {r['gymnasium_steps_s']:,.0f} "
+            f"| {r['ratio']:.2f}x |"
+        )
     lines += [
         "",
         "## Rendering at 640x480 (software Mesa, scene update + render + read-back)",
@@ -238,13 +284,10 @@ def report(steps: int = 5000, frames: int = 200, episodes: int = 200, repeats: i
         "| backend | shadows | arm push frames/s | car frames/s |",
         "|---|---|---:|---:|",
     ]
-    for backend in ("egl", "osmesa"):
-        for shadows in (False, True):
-            arm = render_fps_with_backend(backend, ARM_PUSH, frames, shadows=shadows)
-            car = render_fps_with_backend(backend, CAR_OBSTACLE, frames, shadows=shadows)
-            fmt = [f"{v:.0f}" if v is not None else "unavailable" for v in (arm, car)]
-            on = "on" if shadows else "off (studio default)"
-            lines.append(f"| {backend} | {on} | {fmt[0]} | {fmt[1]} |")
+    for r in f["render"]:
+        fmt = [f"{v:.0f}" if v is not None else "unavailable" for v in (r["arm_fps"], r["car_fps"])]
+        on = "on" if r["shadows"] else "off (studio default)"
+        lines.append(f"| {r['backend']} | {on} | {fmt[0]} | {fmt[1]} |")
     lines += [
         "",
         f"## Scripted experts ({episodes} seeded episodes each, seeds 0..{episodes - 1})",
@@ -252,14 +295,19 @@ def report(steps: int = 5000, frames: int = 200, episodes: int = 200, repeats: i
         "| scene | success rate | mean length (steps) |",
         "|---|---:|---:|",
     ]
-    for env_id in (ARM_PUSH, CAR_OBSTACLE):
-        rate, length = expert_success(env_id, episodes)
-        lines.append(f"| {env_id} | {rate:.1%} | {length:.0f} |")
-    n = min(episodes, 100)
-    ours, rand = expert_vs_random_return("Reacher-v5", n)
+    for r in f["experts"]:
+        lines.append(f"| {r['env']} | {r['success_rate']:.1%} | {r['mean_length']:.0f} |")
+    rr = f["reacher_returns"]
     lines += [
         "",
-        f"Reacher-v5 has no success flag: its scripted expert's mean return is {ours:.2f} "
-        f"against {rand:.2f} for uniform random actions (seeds 0..{n - 1}, the same for both).",
+        f"Reacher-v5 has no success flag: its scripted expert's mean return is {rr['expert']:.2f} "
+        f"against {rr['random']:.2f} for uniform random actions (seeds 0..{rr['episodes'] - 1}, "
+        "the same for both).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def report(steps: int = 5000, frames: int = 200, episodes: int = 200, repeats: int = 5) -> str:
+    """Run everything and return a Markdown report."""
+    sizes = {"steps": steps, "frames": frames, "episodes": episodes, "repeats": repeats}
+    return tables(measure(**sizes), **sizes)
