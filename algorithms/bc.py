@@ -16,6 +16,10 @@ action. Three heads (variants are config fields, not subclasses):
   is spread over several components: on the two-mode car it succeeded 12% of the time against
   96% for drawing a component (benchmarks/results/learning.md).
 
+``ensemble`` > 1 trains that many networks side by side, each from its own initialisation; their
+disagreement (:meth:`BC.member_actions`) tells the studio where the policy has not seen enough
+data to agree with itself ("where to relabel").
+
 Losses and predictions are in normalised units (see :class:`algorithms.policy.PolicyNet`).
 """
 
@@ -52,6 +56,11 @@ class BCConfig(TrainConfig):
         ACT_MODES,
     )
     min_std: float = setting(1e-2, "lower bound of the predicted std (normalised units)")
+    ensemble: int = setting(
+        1,
+        "members of a deep ensemble, each from its own initialisation (1 = one network); "
+        "their disagreement is the studio's per-frame uncertainty",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -67,6 +76,8 @@ class BCConfig(TrainConfig):
             raise ValueError(f"act_mode must be one of {ACT_MODES}, got {self.act_mode!r}")
         if not self.min_std > 0:
             raise ValueError(f"min_std must be > 0, got {self.min_std}")
+        if self.ensemble < 1:
+            raise ValueError(f"ensemble must be >= 1 (1 = one network), got {self.ensemble}")
 
 
 def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
@@ -87,11 +98,21 @@ class BC(nn.Module):
         # Per component: mean (A) and, except for mse, log std (A); gmm adds one logit each.
         per = act_dim if cfg.head == "mse" else 2 * act_dim
         out = k * per + (k if cfg.head == "gmm" else 0)
-        self.body = mlp(obs_dim * cfg.obs_history, cfg.hidden_sizes, out, cfg.activation)
+        in_dim = obs_dim * cfg.obs_history
+        self.body = mlp(in_dim, cfg.hidden_sizes, out, cfg.activation)
+        # Further ensemble members beside ``body`` (so a one-network state dict keeps its keys).
+        self.others = nn.ModuleList(
+            mlp(in_dim, cfg.hidden_sizes, out, cfg.activation) for _ in range(cfg.ensemble - 1)
+        )
 
-    def _dist(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _bodies(self) -> list[nn.Module]:
+        return [self.body, *self.others]
+
+    def _dist(
+        self, obs: torch.Tensor, body: nn.Module | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Mixture parameters: logits (B, K), means (B, K, A), log stds (B, K, A)."""
-        out = self.body(obs.flatten(1))  # (B, k * D) -> (B, out)
+        out = (body or self.body)(obs.flatten(1))  # (B, k * D) -> (B, out)
         b, a = out.shape[0], self.act_dim
         if self.cfg.head == "mse":
             mean = out.view(b, 1, a)
@@ -112,16 +133,32 @@ class BC(nn.Module):
         *,
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """MSE or NLL of the expert's action. ``obs`` (B, k, D), ``actions`` (B, 1, A)."""
+        """MSE or NLL of the expert's action. ``obs`` (B, k, D), ``actions`` (B, 1, A).
+
+        An ensemble's loss is the mean of its members' losses: every member sees the same
+        batches and differs by its initialisation (deep ensembles, Lakshminarayanan et al. 2017).
+        """
         target = actions[:, 0]  # (B, A)
-        if self.cfg.head == "mse":
-            pred = self.body(obs.flatten(1))  # (B, A)
-            return ((pred - target) ** 2).sum(-1).mean(), {}
-        logits, mean, log_std = self._dist(obs)
-        log_w = F.log_softmax(logits, -1)  # (B, K)
-        log_p = gaussian_log_prob(target[:, None], mean, log_std)  # (B, K)
-        nll = -torch.logsumexp(log_w + log_p, -1).mean()
-        return nll, {}
+        losses = []
+        for body in self._bodies():
+            if self.cfg.head == "mse":
+                pred = body(obs.flatten(1))  # (B, A)
+                losses.append(((pred - target) ** 2).sum(-1).mean())
+                continue
+            logits, mean, log_std = self._dist(obs, body)
+            log_w = F.log_softmax(logits, -1)  # (B, K)
+            log_p = gaussian_log_prob(target[:, None], mean, log_std)  # (B, K)
+            losses.append(-torch.logsumexp(log_w + log_p, -1).mean())
+        return torch.stack(losses).mean(), {}
+
+    @torch.no_grad()
+    def member_actions(self, obs: torch.Tensor) -> torch.Tensor:
+        """Each member's action (B, E, A) for ``obs`` (B, k, D): its likeliest component's mean."""
+        acts = []
+        for body in self._bodies():
+            logits, mean, _ = self._dist(obs, body)
+            acts.append(mean[torch.arange(obs.shape[0], device=obs.device), logits.argmax(-1)])
+        return torch.stack(acts, 1)
 
     def predict(
         self,
@@ -130,7 +167,14 @@ class BC(nn.Module):
         generator: torch.Generator | None = None,
         episode_state: dict[str, Any] | None = None,
     ) -> torch.Tensor:
-        """Action chunk (B, 1, A) for ``obs`` (B, k, D)."""
+        """Action chunk (B, 1, A) for ``obs`` (B, k, D).
+
+        An mse ensemble acts with its members' mean. A gaussian or gmm ensemble acts with its
+        first member, as the mean of two members in different modes is the averaged action
+        the mixture head exists to avoid; the others then serve the uncertainty only.
+        """
+        if self.cfg.head == "mse" and self.others:
+            return self.member_actions(obs).mean(1, keepdim=True)
         logits, mean, log_std = self._dist(obs)
         b = obs.shape[0]
         rows = torch.arange(b, device=obs.device)

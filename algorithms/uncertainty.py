@@ -1,10 +1,17 @@
 """Where to relabel: a policy's per-frame uncertainty and the stretches that stand out.
 
-:func:`action_spread` asks a policy for ``samples`` actions per observation, each for the
-observation plus a little Gaussian noise (``noise`` × the policy's observation std) and, for
-stochastic heads (cVAE, GMM), a fresh latent/sample; the spread of those actions is high where
-the policy has seen little data or its head is torn between modes. A deterministic policy far
-from its data reacts sharply to small changes of the input, so the spread works for it too.
+:func:`action_spread` measures, per observation, how much a policy disagrees with itself, in
+the first way of these that the policy offers (:func:`uncertainty_kind` names it):
+
+- a deep ensemble (BC with ``ensemble`` > 1): the spread of its members' actions, each member
+  trained from its own initialisation. Members agree where the data pin the action down and
+  part where they do not (Lakshminarayanan et al. 2017; the "ensemble" of ensemble DAgger and
+  ThriftyDAgger);
+- a stochastic head (cVAE, GMM, Gaussian): the spread of ``samples`` actions drawn for the same
+  observation, high where the head is torn between modes;
+- a single deterministic network: the spread of its actions for the observation plus a little
+  Gaussian noise (``noise`` × the policy's observation std). A network far from its data reacts
+  sharply to small changes of its input, so this is a weaker stand-in for an ensemble.
 
 :func:`flag_threshold` and :func:`next_flagged` turn a per-frame curve (uncertainty, or the
 distance between the policy and the person) into "label here next": the stretches above a
@@ -18,22 +25,59 @@ from typing import Any
 import numpy as np
 
 
+def _members(policy: Any) -> int:
+    net = getattr(policy.net, "net", None)
+    return 1 + len(getattr(net, "others", ())) if hasattr(net, "member_actions") else 1
+
+
+def _stochastic(policy: Any) -> bool:
+    # Whether two calls on one observation can give different actions.
+    cfg = policy.config
+    head, mode = getattr(cfg, "head", None), getattr(cfg, "act_mode", None)
+    if head == "gmm":
+        return mode in ("component", "sample")
+    if head == "gaussian":
+        return mode == "sample"
+    return getattr(cfg, "z_mode", "zero") != "zero"  # a cVAE draws its latent
+
+
+def uncertainty_kind(policy: Any) -> str:
+    """Which measure :func:`action_spread` uses for ``policy``, in words for a plot's legend."""
+    if _members(policy) > 1:
+        return f"ensemble disagreement ({_members(policy)} members)"
+    if _stochastic(policy):
+        return "spread of the policy's samples"
+    return "sensitivity to input noise (train with ensemble > 1 for a better measure)"
+
+
 def action_spread(
     policy: Any, obs: np.ndarray, *, samples: int = 8, noise: float = 0.05, seed: int = 0
 ) -> np.ndarray:
     """``(N,)`` spread of the policy's actions at each of ``obs`` ``(N, D)``.
 
     The spread is the root-mean-square over action dimensions of the standard deviation over
-    ``samples`` actions, in the policy's action units. The policy's episode state is reset.
+    the ensemble's members or over ``samples`` actions (see the module's docstring), in the
+    policy's action units. The policy's episode state is reset.
     """
     x = np.asarray(obs, dtype=np.float32)
     n = len(x)
     if n == 0:
         return np.zeros(0)
+    if _members(policy) > 1:
+        import torch
+
+        net = policy.net
+        o = torch.as_tensor(x, device=net.obs_mean.device)
+        o = ((o - net.obs_mean) / net.obs_std)[:, None].expand(-1, policy.history, -1)
+        acts = net.net.member_actions(o) * net.act_std  # (N, E, A) in action units
+        spread = acts.std(1, unbiased=False).pow(2).mean(-1).sqrt()
+        return spread.cpu().numpy().astype(np.float64)
     rng = np.random.default_rng(seed)
+    stochastic = _stochastic(policy)
     std = policy.net.obs_std.detach().cpu().numpy().astype(np.float32)
     batch = np.repeat(x, samples, axis=0)
-    batch = batch + noise * std * rng.standard_normal(batch.shape).astype(np.float32)
+    if not stochastic:  # samples of a stochastic head differ already; noise would blur them
+        batch = batch + noise * std * rng.standard_normal(batch.shape).astype(np.float32)
     policy.reset(seed)
     acts = np.asarray(policy.act(batch), dtype=np.float64).reshape(n, samples, -1)
     policy.reset()

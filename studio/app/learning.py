@@ -204,7 +204,7 @@ class LearningWiring(QObject):
         cached = self._curve_cache
         if cached is not None and cached[0] is episode and cached[1] is driver.policy:
             return cached[2]
-        from algorithms.uncertainty import action_spread, discriminator_scores
+        from algorithms.uncertainty import action_spread, discriminator_scores, uncertainty_kind
 
         result: tuple[Any, str] | None = None
         try:
@@ -219,7 +219,8 @@ class LearningWiring(QObject):
             if d is not None:
                 result = (1.0 - d, "1 − D(s,a): unlike the demos")
             else:
-                result = (action_spread(self.scorer(), obs), "policy uncertainty")
+                kind = uncertainty_kind(driver.policy)
+                result = (action_spread(self.scorer(), obs), f"policy uncertainty: {kind}")
         except Exception:  # another scene's policy, unnamed parts: no curve, nothing breaks
             result = None
         self._curve_cache = (episode, driver.policy, result)
