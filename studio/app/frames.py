@@ -9,6 +9,11 @@ At each tick of a 60 Hz display timer the scheduler picks the state to draw:
   playback clock's fraction; they land bit for bit on the next recorded state;
 - otherwise (paused, ended, a restored frame, a camera move): the env's own state, once.
 
+A frame whose pose (positions and task state, :meth:`StudioEnv.pose_of`) matches the last one
+drawn is not drawn again: an arm at rest would otherwise keep the software renderer busy at the
+display rate, taking the core that a training run in the background needs. The overlay is
+still refreshed at every tick, and the frame counts as shown (the picture on screen is current).
+
 It hands that state to the renderer (its own thread by default) and shows what comes back.
 It also owns the rate meter behind the status bar's frames/s and real-time factor.
 """
@@ -24,7 +29,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from studio.app.clock import RateMeter
 from studio.app.modes import ModeMachine
 from studio.app.playback import PlaybackController
-from studio.app.render import AsyncRenderer, RenderRequest, camera_to_dict
+from studio.app.render import CAMERA_FIELDS, AsyncRenderer, RenderRequest, camera_to_dict
 from studio.app.scene import LiveScene, Step
 from studio.app.substeps import SubstepSimulator, blend
 from studio.envs import make_env
@@ -80,6 +85,7 @@ class FrameScheduler(QObject):
         self._live: _Transition | None = None
         self._replay: _Transition | None = None
         self._drawn: tuple[object, float] | None = None
+        self._picture_drawn: tuple | None = None  # see _picture
         self._serial = 0  # numbers the live steps drawn
         self._substeps: SubstepSimulator | None = None
         self._scene: LiveScene = scene
@@ -146,14 +152,38 @@ class FrameScheduler(QObject):
         if self.renderer.busy:
             return  # the request waits here, so it carries the newest state
         key, fraction, state = self._choose()
+        picture = None
         if state is None:
             if not self._dirty:
                 return  # unchanged: an unchanged frame is the most expensive thing to draw
         elif not self._dirty and self._drawn == (key, fraction):
             return
+        else:
+            # Every step marks the view dirty, so compare what the picture depends on.
+            picture = self._picture(state)
+            self._drawn = (key, fraction)
+            if self._same_picture(picture, self._picture_drawn):
+                # At rest: the picture on screen is current; refresh only what is drawn
+                # over it (the REC badge's step count, the action bars).
+                self.about_to_show.emit()
+                self.meter.frame_shown()
+                return
         self._dirty = False
         self._drawn = (key, fraction)
+        self._picture_drawn = picture
         self.request_frame(state)
+
+    def _picture(self, state: np.ndarray) -> tuple:
+        """What a frame of ``state`` shows: the pose, the camera and the size."""
+        cam = self._scene.camera
+        view = (*(getattr(cam, k) for k in CAMERA_FIELDS), *cam.lookat, self._scene.shadows)
+        return self._scene.env.pose_of(state), view, self.render_size()
+
+    @staticmethod
+    def _same_picture(a: tuple, b: tuple | None) -> bool:
+        if b is None or a[1:] != b[1:] or a[0].shape != b[0].shape:
+            return False
+        return bool(np.allclose(a[0], b[0], rtol=0, atol=1e-7))
 
     # ----------------------------------------------------------------------------- rendering
     def render_size(self) -> tuple[int, int]:

@@ -24,7 +24,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from studio.envs import make_env
 from studio.envs.rendering import FrameRenderer
 
-_CAMERA_FIELDS = ("type", "fixedcamid", "trackbodyid", "distance", "azimuth", "elevation")
+CAMERA_FIELDS = ("type", "fixedcamid", "trackbodyid", "distance", "azimuth", "elevation")
 
 
 @dataclass
@@ -42,14 +42,14 @@ class RenderRequest:
 
 def camera_to_dict(cam: mujoco.MjvCamera) -> dict:
     """A plain copy of an ``MjvCamera`` (safe to hand to another thread)."""
-    d = {k: getattr(cam, k) for k in _CAMERA_FIELDS}
+    d = {k: getattr(cam, k) for k in CAMERA_FIELDS}
     d["lookat"] = np.array(cam.lookat, dtype=np.float64)
     return d
 
 
 def camera_from_dict(d: dict, cam: mujoco.MjvCamera) -> mujoco.MjvCamera:
     """Write a :func:`camera_to_dict` copy into ``cam``."""
-    for k in _CAMERA_FIELDS:
+    for k in CAMERA_FIELDS:
         setattr(cam, k, d[k])
     cam.lookat[:] = d["lookat"]
     return cam

@@ -19,6 +19,11 @@ from studio.envs.rendering import FrameRenderer
 # controls, applied forces and mocap poses. Restoring all of it (the warm start in particular)
 # is what makes a replay from a recorded frame reproduce the recording bit for bit.
 STATE_SIG = int(mujoco.mjtState.mjSTATE_INTEGRATION)
+_POSE_SIG = int(
+    mujoco.mjtState.mjSTATE_QPOS
+    | mujoco.mjtState.mjSTATE_MOCAP_POS
+    | mujoco.mjtState.mjSTATE_MOCAP_QUAT
+)
 
 
 def check_action(action: Any, space: gym.spaces.Box, env_name: str) -> np.ndarray:
@@ -140,6 +145,15 @@ class StudioEnv(gym.Env):
         self._set_task_state(state[1 + n :])
         # Positions changed: recompute derived quantities (site poses, sensors) for obs/render.
         mujoco.mj_forward(self.model, self.data)
+
+    def pose_of(self, state: np.ndarray) -> np.ndarray:
+        """What a picture of ``state`` depends on: positions (joints, mocap bodies) and the
+        task state (e.g. where the goal is); no velocities, clock or solver warm start."""
+        n = mujoco.mj_stateSize(self.model, STATE_SIG)
+        physics = np.ascontiguousarray(np.asarray(state, dtype=np.float64)[1 : 1 + n])
+        out = np.empty(mujoco.mj_stateSize(self.model, _POSE_SIG))
+        mujoco.mj_extractState(self.model, physics, STATE_SIG, out, _POSE_SIG)
+        return np.concatenate([out, np.asarray(state, dtype=np.float64)[1 + n :]])
 
     def _check_action(self, action: Any) -> np.ndarray:
         """:func:`check_action` for this env; remembers whether it clipped (see ``step``).

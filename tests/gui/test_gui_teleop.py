@@ -99,3 +99,23 @@ def test_bindings_round_trip_and_show_in_help(make_window):
         for i in range(window.controls_panel.table.topLevelItemCount())
     ]
     assert "Space" in shown and "R" in shown
+
+
+def test_an_arm_at_rest_is_not_drawn_again_but_a_moving_one_is(make_window, drive, qtbot):
+    window = make_window()
+    frames = window.frames
+    requests: list[int] = []
+    request = frames.renderer.request
+    frames.renderer.request = lambda r: requests.append(1) or request(r)  # type: ignore[method-assign]
+    overlays: list[int] = []
+    frames.about_to_show.connect(lambda: overlays.append(1))
+    drive.wait(1.5)  # the arm settles at rest after the reset
+    requests.clear()
+    overlays.clear()
+    steps = window.scene.env.elapsed_steps
+    drive.wait(1.0)
+    assert window.scene.env.elapsed_steps > steps + 5, "the scene keeps stepping at rest"
+    assert len(requests) <= 2, f"{len(requests)} frames drawn of a scene at rest"
+    assert len(overlays) > 10, "the overlay (REC badge, action bars) still refreshes"
+    _hold_until_moved(qtbot, drive, window, window.viewport, Qt.Key.Key_Right, 0, +1)
+    assert len(requests) > 5, "a moving arm is drawn"
