@@ -57,7 +57,9 @@ class SameLabelsBC:
                 seed = BASELINE_SEED + len(self._act)
                 obs, _ = env.reset(seed=seed)
                 self.expert.reset()
-                rows, acts, done = [], [], False
+                rows: list[np.ndarray] = []
+                acts: list[np.ndarray] = []
+                done = False
                 while not done and len(acts) < env.max_episode_steps:
                     parts = env.split_obs(obs)
                     rows.append(np.concatenate([np.ravel(parts[k]) for k in names]))
