@@ -4,9 +4,11 @@ Layout and crash-safety design: docs/FORMAT.md.
 """
 
 from .episode import EpisodeWriter
-from .journal import FileBusyWarning
+from .locks import FileBusyWarning
 from .reader import Dataset
-from .recordfile import RecordingFile, SceneMismatchError, remove_recording, scene_of
+from .recordfile import RecordingFile
+from .removal import remove_recording
+from .scene import SceneMismatchError, scene_of
 from .schema import (
     FORMAT_VERSION,
     SOURCES,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .journal import describe_os_error
+from .files import describe_os_error
 from .schema import RECORDED_PROVENANCES, Provenance, RecordingError, check_user_attrs
 from .sidecar import SidecarWriter
 

@@ -19,18 +19,17 @@ step 3 and the file was never touched, so the journal is just removed. See docs/
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import io
 import os
 import struct
 import time
-import warnings
 import zlib
 from collections.abc import Callable, Iterator
 
 import h5py
 
+from .files import describe_os_error, fsync_dir, open_fd
+from .locks import LOCK_TIMEOUT, dir_lock
 from .schema import RecordingError
 
 PAGE = 4096
@@ -44,100 +43,6 @@ _TAIL = struct.Struct("<I8s")  # crc32 of everything before, magic again
 def journal_path(path: str) -> str:
     """Where the rollback journal of ``path`` lives."""
     return str(path) + JOURNAL_SUFFIX
-
-
-def describe_os_error(exc: OSError) -> str:
-    """A short human explanation of the usual I/O failures."""
-    if exc.errno == errno.ENOSPC:
-        return "disk full"
-    if exc.errno == errno.EDQUOT:
-        return "disk quota exceeded"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "permission denied (read-only location?)"
-    return exc.strerror or str(exc)
-
-
-#: How long a reader or writer waits for another process's commit or read before giving up.
-LOCK_TIMEOUT = 30.0
-
-
-class FileBusyWarning(UserWarning):
-    """A reader or writer waits because another process is writing (or reading) the file."""
-
-
-def default_on_wait(message: str) -> None:
-    """Say that we wait, as a FileBusyWarning (a CLI shows it; the caller can filter it)."""
-    warnings.warn(message, FileBusyWarning, stacklevel=4)
-
-
-def busy_message(path: str, shared: bool) -> str:
-    """What a process waiting for the lock of ``path`` says."""
-    if shared:
-        return f"{path} is being written by another process; waiting"
-    return f"{path} is being read or written by another process; waiting"
-
-
-@contextlib.contextmanager
-def dir_lock(
-    path: str,
-    *,
-    shared: bool = False,
-    timeout: float = LOCK_TIMEOUT,
-    on_wait: Callable[[str], None] | None = None,
-) -> Iterator[None]:
-    """Serialise commits to files in the folder of ``path`` (flock on the folder itself).
-
-    Commits take it exclusive, reads shared, so a read sees the file before or after a commit.
-    Locking the folder rather than the file keeps clear of HDF5's own flock on the file, which
-    would otherwise make an open reader block every commit; survives the file being replaced
-    (``compact()``, a new file renamed into place); and leaves no lock file behind.
-
-    Args:
-        path: the file whose folder is locked.
-        shared: a reader's lock (many at once) instead of a writer's (one, alone).
-        timeout: seconds to wait before giving up with a RecordingError.
-        on_wait: called once with a message (``busy_message``) when the lock is not free at
-            once; None says nothing.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError as exc:
-        why = describe_os_error(exc)
-        raise RecordingError(f"{path}: cannot open folder {folder}: {why}") from exc
-    try:
-        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
-        deadline = time.monotonic() + timeout
-        told = False
-        while True:
-            try:
-                fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not told and on_wait is not None:
-                    told = True
-                    on_wait(busy_message(path, shared))
-                if time.monotonic() > deadline:
-                    who = "written" if shared else "read or written"
-                    raise RecordingError(
-                        f"{path} is being {who} by another process: gave up after waiting "
-                        f"{timeout:g} s (the lock is on the folder {folder}; is a process stuck?)"
-                    ) from None
-                time.sleep(0.005)
-        yield
-    finally:
-        os.close(fd)  # also releases the lock
-
-
-def fsync_dir(path: str) -> None:
-    """fsync the folder of ``path`` (errors ignored)."""
-    # Makes the creation/removal of the journal itself durable (power loss, not just kill -9).
-    with contextlib.suppress(OSError):
-        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class _Overlay(io.RawIOBase):
@@ -305,24 +210,6 @@ def _bump_mtime(fd: int) -> None:
     os.utime(fd, ns=(st.st_atime_ns, ns))
 
 
-def file_token(fd: int) -> tuple[int, int, int, int]:
-    """(device, inode, size, mtime in ns) of an open file: changes with every commit."""
-    st = os.fstat(fd)
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
-
-
-def changed_since(path: str, token: tuple[int, int, int, int]) -> bool:
-    """Whether ``path`` was committed to (or replaced) since ``token`` was taken.
-
-    A file that is gone counts as unchanged: a reader keeps reading its (unlinked) copy.
-    """
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != token
-
-
 def _write_all(fd: int, data: bytes | bytearray, offset: int, write=None) -> None:
     write = write or os.pwrite
     mv = memoryview(data)
@@ -399,11 +286,7 @@ def transaction(
     path = str(path)
     with dir_lock(path, timeout=timeout, on_wait=on_wait):
         roll_back(path)
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except OSError as exc:
-            why = describe_os_error(exc)
-            raise RecordingError(f"{path}: cannot open for writing: {why}") from exc
+        fd = open_fd(path, os.O_RDWR, f"{path}: cannot open for writing")
         try:
             overlay = _Overlay(fd, os.fstat(fd).st_size)
             try:
@@ -422,55 +305,21 @@ def transaction(
             os.close(fd)
 
 
-class ReadHandle:
-    """An HDF5 file open for reading through a private Python file object.
+@contextlib.contextmanager
+def read_lock(
+    path: str, *, timeout: float = LOCK_TIMEOUT, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """A reader's lock on ``path``: ``dir_lock`` shared, with no interrupted commit left behind.
 
-    HDF5 shares one cache among all opens of the same inode in a process, so a plain
-    ``h5py.File(path)`` opened after one of our commits would reuse an older open's stale
-    metadata and not see the new demos. Going through our own file object gives every open its
-    own view of the file as it is now.
+    Under the shared lock no live writer is committing, so a rollback journal found there is hot:
+    a writer died mid-commit. It is undone (under the exclusive lock) before the read goes on.
     """
-
-    def __init__(self, path: str) -> None:
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed in close()
-        self.token = file_token(self._fh.fileno())  # the state this view shows
-        try:
-            self.file = h5py.File(self._fh, "r")
-        except BaseException:
-            self._fh.close()
-            raise
-
-    def close(self) -> None:
-        """Close the HDF5 file and its file object."""
-        try:
-            self.file.close()
-        finally:
-            self._fh.close()
-
-
-def create_empty(path: str) -> None:
-    """Create (or empty) ``path`` through ``os.open``, so that a read-only or full location fails
-    here with a plain OSError (whose errno ``describe_os_error`` explains) rather than inside
-    HDF5, and before anything else is done."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
-
-
-def create_atomically(path: str, init: Callable[[h5py.File], None]) -> None:
-    """Create ``path`` fully formed: build it under a temporary name, then rename it into place."""
-    path = str(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        create_empty(tmp)
-        with h5py.File(tmp, "w") as f:
-            init(f)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        fsync_dir(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise RecordingError(f"{path}: cannot create file: {describe_os_error(exc)}") from exc
+    with contextlib.ExitStack() as stack:
+        for attempt in range(3):
+            stack.enter_context(dir_lock(path, shared=True, timeout=timeout, on_wait=on_wait))
+            if attempt == 2 or not has_hot_journal(path):
+                break
+            stack.close()
+            with dir_lock(path, timeout=timeout, on_wait=on_wait):
+                roll_back(path)
+        yield
