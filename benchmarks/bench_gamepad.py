@@ -10,7 +10,8 @@ import time
 
 import numpy as np
 
-from studio.gamepad import Axis, Button, Gamepad
+from studio.gamepad import Gamepad
+from studio.gamepad_mapping import Axis, Button
 from tests.support.virtual_joystick import VirtualJoystick
 
 POLLS = 20_000

@@ -11,10 +11,10 @@ import pytest
 
 pygame = pytest.importorskip("pygame")
 
-from studio.gamepad import (  # noqa: E402
+from studio.gamepad import Gamepad  # noqa: E402
+from studio.gamepad_mapping import (  # noqa: E402
     Axis,
     Button,
-    Gamepad,
     GamepadBindings,
     GamepadState,
     radial_deadzone,

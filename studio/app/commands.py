@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.app.modes import Mode
-from studio.gamepad import Button
+from studio.gamepad_mapping import Button
 
 _ALL = frozenset(Mode)
 _DRIVING = frozenset({Mode.LIVE, Mode.RECORDING, Mode.POLICY})
@@ -35,7 +35,7 @@ class Command:
     keys: tuple[str, ...] = ()
     """Default keys."""
     pad: tuple[int, ...] = ()
-    """Default gamepad buttons (:class:`studio.gamepad.Button` numbers)."""
+    """Default gamepad buttons (:class:`studio.gamepad_mapping.Button` numbers)."""
     modes: frozenset[Mode] = _ALL
     """Modes in which the command is available (menus grey it out elsewhere)."""
     menu: str = ""

@@ -80,7 +80,8 @@ class SceneSwitcher:
     def open_gamepad(self) -> Any:
         """SDL's gamepad with the saved axes and dead-zones; None when pygame is missing."""
         try:
-            from studio.gamepad import Gamepad, GamepadBindings
+            from studio.gamepad import Gamepad
+            from studio.gamepad_mapping import GamepadBindings
 
             saved = self.w.settings.gamepad_bindings()
             return Gamepad(GamepadBindings.from_dict(saved) if saved else None)

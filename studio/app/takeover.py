@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.gamepad import Button
+from studio.gamepad_mapping import Button
 
 TAKE_OVER_BUTTONS = frozenset({int(Button.LEFT_SHOULDER), int(Button.RIGHT_SHOULDER)})
 """Pad buttons that, held, give the person the wheel."""

@@ -14,7 +14,8 @@ pytest.importorskip("pygame")
 
 from recordings import Dataset
 from studio.app.modes import Mode
-from studio.gamepad import Axis, Button, Gamepad
+from studio.gamepad import Gamepad
+from studio.gamepad_mapping import Axis, Button
 from tests.support.virtual_joystick import VirtualJoystick, VirtualJoystickUnsupportedError
 
 pytestmark = pytest.mark.gui

@@ -100,7 +100,7 @@ def test_a_keep_refused_for_another_scene_says_where_the_episode_is(make_window,
 
 def test_gamepad_bindings_are_saved_at_close(make_window, settings_path):
     """AppSettings.set_gamepad_bindings was never called: the pad's dead-zones were lost."""
-    from studio.gamepad import GamepadBindings
+    from studio.gamepad_mapping import GamepadBindings
 
     class Pad:
         bindings = GamepadBindings(deadzone=0.2)

@@ -208,7 +208,7 @@ class _Pad:
     """A gamepad that is never connected, with the default button bindings."""
 
     def __init__(self) -> None:
-        from studio.gamepad import GamepadBindings
+        from studio.gamepad_mapping import GamepadBindings
 
         self.bindings = GamepadBindings()
 

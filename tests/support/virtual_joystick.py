@@ -34,7 +34,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
-from studio.gamepad import Axis, Button, prepare_sdl_environment
+from studio.gamepad_mapping import Axis, Button
+from studio.gamepad_sdl import prepare_sdl_environment
 
 # SDL_JoystickType values (SDL_joystick.h).
 SDL_JOYSTICK_TYPE_UNKNOWN = 0
