@@ -54,12 +54,15 @@ def test_slow_motion_draws_frames_between_control_steps(make_window, drive, qtbo
     name = _record(window, drive, 0.8)
     window.set_speed(0.1)
     qtbot.keyPress(window.viewport, Qt.Key.Key_Right)
+    # A picture that does not change is not drawn again, so count while the arm moves.
+    qtbot.waitUntil(lambda: np.abs(window.inputs.last_action).max() > 0.5, timeout=5000)
     live = _frames_per_step(window, drive, 1.6, lambda: window.scene.steps_taken)
     qtbot.keyRelease(window.viewport, Qt.Key.Key_Right)
     # Before: one frame per step (redrawn only when the env stepped). 0.1× gives 500 ms a step.
     assert live >= 4, f"live at 0.1×: {live:.1f} frames per control step"
 
     window.play_demo(name)
+    window.playback.seek(window.playback.length // 2)  # mid-push: the arm moves
     window.timeline.click_play()
     played = _frames_per_step(window, drive, 1.6, lambda: window.playback.index)
     assert played >= 4, f"playback at 0.1×: {played:.1f} frames per recorded step"
