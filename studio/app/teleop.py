@@ -262,6 +262,11 @@ class KeyboardTeleop(QObject):
 
     def _on_key(self, event: QKeyEvent, pressed: bool) -> bool:
         key = int(event.key())
+        if not pressed and key in self._held and not event.isAutoRepeat():
+            # Released whatever the mode now: a key held as an episode ended and let go while
+            # the keep/discard choice waits must not stay held into the next episode.
+            self._held.discard(key)
+            self.keys_changed.emit()
         mods = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
         mods &= ~Qt.KeyboardModifier.KeypadModifier
         if mods != Qt.KeyboardModifier.NoModifier:

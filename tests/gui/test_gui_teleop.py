@@ -119,3 +119,24 @@ def test_an_arm_at_rest_is_not_drawn_again_but_a_moving_one_is(make_window, driv
     assert len(overlays) > 10, "the overlay (REC badge, action bars) still refreshes"
     _hold_until_moved(qtbot, drive, window, window.viewport, Qt.Key.Key_Right, 0, +1)
     assert len(requests) > 5, "a moving arm is drawn"
+
+
+def test_a_key_let_go_after_the_episode_ended_is_not_stuck_in_the_next(make_window, drive, qtbot):
+    """Found driving the window with xdotool: Right held as the recording stopped and let go
+    while keep/discard waited stayed held, and cancelled Left in every later episode."""
+    window = make_window()
+    vp = window.viewport
+    drive.tap(vp, Qt.Key.Key_Space)
+    assert window.mode is Mode.RECORDING
+    qtbot.keyPress(vp, Qt.Key.Key_Right)
+    drive.wait(0.2)
+    drive.tap(vp, Qt.Key.Key_Space)  # stop: keep or discard?
+    assert window.mode is Mode.PENDING
+    qtbot.keyRelease(vp, Qt.Key.Key_Right)
+    drive.tap(vp, Qt.Key.Key_Return)
+    assert window.mode is Mode.LIVE
+    qtbot.keyPress(vp, Qt.Key.Key_Left)
+    try:
+        assert window.inputs.keyboard.target()[0] == -1.0
+    finally:
+        qtbot.keyRelease(vp, Qt.Key.Key_Left)
