@@ -6,9 +6,13 @@ Each round:
    file itself (:func:`aggregate`);
 2. evaluate it (deterministic seeds ``eval_seed + i``);
 3. roll the policy out for ``episodes_per_round`` episodes. With probability ``beta_i`` a step
-   executes the expert's action instead (the paper's mixture policy; ``beta_i = beta *
-   beta_decay**(i-1)`` in round i, ``beta = 0`` by default: the paper reports the pure learner,
-   beta_1 = 1 then 0, works as well);
+   executes the expert's action instead (the paper's mixture policy ``beta_i = p**(i-1)``:
+   ``beta_i = beta * beta_decay**(i-1)`` in round i, by default 1, 0.5, 0.25). The expert
+   still labels every step, so a mixed rollout adds labelled states near the expert's path
+   with the learner's deviations in them. On the arm with every observation part the pure
+   learner (``beta = 0``) mostly stands still from the start, and each failed rollout adds
+   300 labels of one or two states: 4% -> 2% after a round, against 4% -> 13% -> 30% -> 69%
+   with the default schedule (benchmarks/results/dagger.md);
 4. the expert labels every visited state, and each rollout is appended to the file as a demo:
    ``source="policy"``, per-step provenance (POLICY, or SCRIPTED where the expert's action was
    executed), ``labels`` = the expert's actions, attributes ``dagger_round`` and ``beta``
@@ -59,7 +63,7 @@ class DAggerConfig:
 
     rounds: int = setting(3, "rounds of roll out -> label -> aggregate -> retrain")
     episodes_per_round: int = setting(5, "policy rollouts labelled per round")
-    beta: float = setting(0.0, "probability of executing the expert's action in round 1")
+    beta: float = setting(1.0, "probability of executing the expert's action in round 1")
     beta_decay: float = setting(0.5, "beta of round i = beta * beta_decay**(i-1)")
     eval_episodes: int = setting(100, "evaluation episodes after each training")
     eval_seed: int = setting(1000, "evaluation episode i resets with eval_seed + i")

@@ -285,3 +285,31 @@ def test_adapter_truncates_at_gymnasiums_time_limit():
         assert flags == [False] * 49 + [True]
     env.close()
     theirs.close()
+
+
+def test_arm_expert_is_continuous_so_a_regressor_can_fit_it():
+    """A 1 mm move of the fingertip changes the expert's action by little, everywhere round the
+    puck: no branch switch or side flip that a regressor would average into a standstill."""
+    env = make_env(ARM_PUSH)
+    expert = make_expert(ARM_PUSH, rng=np.random.default_rng(0))
+    p = env.obs_parts
+    rng = np.random.default_rng(2)
+    worst = 0.0
+    for _ in range(4000):
+        obs = np.zeros(env.observation_space.shape)
+        puck = rng.uniform(-0.15, 0.15, 2)
+        angle = rng.uniform(-np.pi, np.pi)
+        obs[p["puck_pos"]] = puck
+        obs[p["goal_pos"]] = puck + rng.uniform(0.04, 0.22) * np.array(
+            [np.cos(angle), np.sin(angle)]
+        )
+        rel = rng.uniform(-0.2, 0.2, 2)
+        if np.linalg.norm(rel) < 0.055:  # inside the puck: the fingertip cannot be there
+            continue
+        obs[p["ee_pos"]] = puck + rel
+        step = rng.normal(size=2)
+        moved = obs.copy()
+        moved[p["ee_pos"]] += 0.001 * step / np.linalg.norm(step)
+        worst = max(worst, float(np.linalg.norm(expert.act(moved) - expert.act(obs))))
+    env.close()
+    assert worst < 0.1, f"a 1 mm move changed the action by {worst:.2f}"

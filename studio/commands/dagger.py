@@ -4,7 +4,10 @@ Each round's rollouts go into --data as demos (source "policy", a ``labels`` dat
 expert's actions, attributes ``dagger_round`` and ``beta``), so the aggregate dataset is the file.
 --expert scripted labels with the scene's scripted expert; --expert file labels nothing and
 trains on the labels already in the file (a person's relabels from the studio), appending the
-new rollouts unlabelled for the next labelling session. BC settings: --set KEY=VALUE (as
+new rollouts unlabelled for the next labelling session. --beta / --beta-decay: the paper's
+mixture policy, a rollout step executes the expert's action with probability beta * beta_decay
+** (round - 1), by default 1, 0.5, 0.25 (--beta 0: the learner drives every step; with --expert
+file there is no expert to execute). BC settings: --set KEY=VALUE (as
 ``train --algo bc``; here val_fraction defaults to 0: every labelled step trains).
 Writes R/N/checkpoint.pt (the last round's policy), R/N/summary.json (per round: labelled steps
 so far, training steps, evaluation success and return) and R/N/config.json.
@@ -38,7 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--episodes-per-round", type=positive_int, default=5, help="rollouts per round (default 5)"
     )
     parser.add_argument(
-        "--beta", type=float, default=0.0, help="expert-execution probability in round 1"
+        "--beta",
+        type=float,
+        default=1.0,
+        help="probability that a rollout step executes the expert's action, round 1 (default 1)",
+    )
+    parser.add_argument(
+        "--beta-decay",
+        type=float,
+        default=0.5,
+        help="beta of round i = beta * beta_decay**(i-1) (default 0.5: 1, 0.5, 0.25, ...)",
     )
     parser.add_argument("--eval-episodes", type=positive_int, default=100)
     parser.add_argument("--eval-seed", type=non_negative_int, default=1000)
@@ -71,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             rounds=args.rounds,
             episodes_per_round=args.episodes_per_round,
             beta=args.beta,
+            beta_decay=args.beta_decay,
             eval_episodes=args.eval_episodes,
             eval_seed=args.eval_seed,
         )

@@ -109,7 +109,7 @@ BC = {"steps": 400, "log_every": 400, "hidden_sizes": (64, 64), "val_fraction": 
 def test_scripted_round_adds_labelled_demos_and_improves(tmp_path):
     path = tmp_path / "point.h5"
     write_expert_demos(path, n=1)
-    cfg = dagger.DAggerConfig(rounds=1, episodes_per_round=8, eval_episodes=30)
+    cfg = dagger.DAggerConfig(rounds=1, episodes_per_round=8, eval_episodes=30, beta=0.0)
     bc = algorithms.make_config("bc", BC)
     run = dagger.run_dagger(
         cfg, bc, path, make_env, expert=Expert(), obs_keys=["pos", "goal"], rng=0, device="cpu"

@@ -1,0 +1,253 @@
+"""DAgger on the arm push, every observation part (issue 10), through the command line.
+
+Every run is a real ``imitation-studio`` command (printed in the report with its seeds); the
+report ``benchmarks/results/dagger.md`` is written from the runs' ``summary.json`` and
+``eval --json`` outputs, never typed in.
+
+    nice -n 19 .venv/bin/python -m benchmarks.bench_dagger --work /tmp/dagger-bench --seeds 0,1
+
+Per seed: DAgger from 5 scripted demos (collect seeds 0-4), 3 rounds of 5 rollouts, every
+observation part (``--obs-keys all``), beside BC trained on 20 scripted demos (the same number of
+episodes, collect seeds 0-19) with every part and with the scene's default parts (the
+causal-confusion lesson: BC on all parts keys on features the expert ignores). The scripted
+expert's own success (``eval --expert``, 300 episodes, seeds 1000-1299) is reported too.
+Evaluation: 100 episodes, seeds 1000-1099, deterministic policy.
+
+Also ``python -m benchmarks dagger`` (the defaults above). ``--quick`` (about 30 s of CPU, in a
+fresh temporary folder, nothing written): seed 0, 2 demos, 1 round of 2 rollouts, 300 training
+steps per round, BC on 4 demos, 10 evaluation episodes. ``--json``: the figures as JSON
+(``run(quick)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ARM = "ImitationStudio/ArmPush-v0"
+CLI = [sys.executable, "-m", "studio"]
+RESULTS = Path(__file__).parent / "results" / "dagger.md"
+
+FULL = {
+    "demos": 5,
+    "rounds": 3,
+    "per_round": 5,
+    "bc_demos": 20,
+    "eval_episodes": 100,
+    "expert_episodes": 300,
+    "sets": [],
+}
+QUICK = {
+    "demos": 2,
+    "rounds": 1,
+    "per_round": 2,
+    "bc_demos": 4,
+    "eval_episodes": 10,
+    "expert_episodes": 10,
+    "sets": ["steps=300"],
+}
+# Settings of the DAgger runs' BC (--set KEY=VALUE); the BC baselines use the same ones.
+DAGGER_SETS: list[str] = []
+
+
+def sh(cmd: list[str], log: list[str], *, run: bool = True) -> str:
+    """Record a command; run it unless ``run`` is false (its output is already in --work)."""
+    shown = " ".join(["imitation-studio", *cmd[3:]])
+    log.append(shown)
+    if not run:
+        return ""
+    # Progress goes to stderr: with --json, stdout carries the figures only.
+    print("$", shown, file=sys.stderr, flush=True)
+    tic = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        print(out.stdout[-2000:], out.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"failed ({out.returncode}): {shown}")
+    print(f"  {time.perf_counter() - tic:.0f} s", file=sys.stderr, flush=True)
+    return out.stdout
+
+
+def collect(work: Path, n: int, log: list[str]) -> Path:
+    path = work / f"ArmPush-v0-{n}.h5"
+    sh([*CLI, "collect", "--env", ARM, "--episodes", str(n), "--out", str(path),
+        "--no-progress"], log, run=not path.exists())  # fmt: skip
+    return path
+
+
+def bc_score(work: Path, data: Path, name: str, seed: int, extra: list[str], log, p) -> dict:
+    """Train BC on ``data`` and evaluate it (``eval --json``'s ``policy`` figures)."""
+    run = work / "runs" / name
+    todo = not (run / "eval.json").exists()
+    if todo:
+        shutil.rmtree(run, ignore_errors=True)
+    sets = [f"--set={s}" for s in [*p["sets"], *DAGGER_SETS]]
+    sh([*CLI, "train", "--algo", "bc", "--data", str(data), "--seed", str(seed),
+        "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
+        "--no-progress", *extra, *sets], log, run=todo)  # fmt: skip
+    out = sh([*CLI, "eval", str(run / "checkpoint.pt"), "--episodes", str(p["eval_episodes"]),
+              "--json"], log, run=todo)  # fmt: skip
+    if todo:
+        (run / "eval.json").write_text(out)
+    return json.loads((run / "eval.json").read_text())["policy"]
+
+
+def run(quick: bool = False, *, work: Path | None = None, seeds: str = "0,1") -> dict[str, Any]:
+    """Run (or read back from ``work``) the DAgger and BC runs; returns the figures.
+
+    ``quick`` works in a fresh temporary folder with seed 0, so nothing is read back.
+    """
+    if quick:
+        with tempfile.TemporaryDirectory(prefix="bench-dagger-") as tmp:
+            return _run(Path(tmp), quick=True, seeds="0")
+    work = Path(work or "/tmp/dagger-bench")
+    work.mkdir(parents=True, exist_ok=True)
+    return _run(work, quick=False, seeds=seeds)
+
+
+def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
+    p = QUICK if quick else FULL
+    log: list[str] = []
+    f: dict[str, Any] = {
+        "benchmark": "dagger",
+        "quick": quick,
+        "seeds": seeds,
+        "settings": {k: v for k, v in p.items() if k != "sets"},
+        "bc_sets": [*p["sets"], *DAGGER_SETS],
+        "commands": log,
+        "dagger": [],
+    }
+    src = collect(work, p["demos"], log)
+    many = collect(work, p["bc_demos"], log)
+    for s in [int(x) for x in seeds.split(",")]:
+        data = work / f"dagger-s{s}.h5"
+        run_dir = work / "runs" / f"dagger-s{s}"
+        todo = not (run_dir / "checkpoint.pt").exists()
+        if todo:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            shutil.copy(src, data)
+        log.append(f"cp {src} {data}")
+        sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS]]
+        sh([*CLI, "dagger", "--data", str(data), "--expert", "scripted",
+            "--rounds", str(p["rounds"]), "--episodes-per-round", str(p["per_round"]),
+            "--beta", "1", "--beta-decay", "0.5", "--obs-keys", "all",
+            "--eval-episodes", str(p["eval_episodes"]),
+            "--seed", str(s), "--runs-dir", str(work / "runs"), "--name", f"dagger-s{s}",
+            "--threads", "1", *sets], log, run=todo)  # fmt: skip
+        rounds = json.loads((run_dir / "summary.json").read_text())["rounds"]
+        n = p["bc_demos"]
+        bc_all = bc_score(work, many, f"bc-{n}-all-s{s}", s, ["--obs-keys", "all"], log, p)
+        bc_def = bc_score(work, many, f"bc-{n}-default-s{s}", s, [], log, p)
+        f["dagger"].append({"seed": s, "rounds": rounds, "bc_all": bc_all, "bc_default": bc_def})
+    # The scripted expert on its own: `eval --expert` runs it on the same seeds as the policy.
+    ck = work / "runs" / f"bc-{p['bc_demos']}-default-s{seeds.split(',')[0]}" / "checkpoint.pt"
+    ex_json = work / "expert-eval.json"
+    todo = not ex_json.exists()
+    out = sh([*CLI, "eval", str(ck), "--expert", "--episodes", str(p["expert_episodes"]),
+              "--json"], log, run=todo)  # fmt: skip
+    if todo:
+        ex_json.write_text(out)
+    f["expert"] = json.loads(ex_json.read_text())["expert"]
+    return f
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def report(f: dict[str, Any]) -> str:
+    """The figures as Markdown (without the hand-written notes of results/dagger.md)."""
+    p = f["settings"]
+    n_ev = p["eval_episodes"]
+    if f["quick"]:
+        produced = "`python -m benchmarks dagger --quick`"
+    else:
+        produced = f"`nice -n 19 .venv/bin/python -m benchmarks.bench_dagger --seeds {f['seeds']}`"
+    sets = ", ".join(f"`{s}`" for s in f["bc_sets"]) or "none (the BC defaults)"
+    lines = [
+        "# DAgger on the arm push (issue 10)",
+        "",
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, shared by several "
+        "people; every run `nice -n 19`, one torch thread. Evaluation: "
+        f"{n_ev} episodes, seeds 1000-{1000 + n_ev - 1}, deterministic policy. "
+        f"Produced by {produced}.",
+        "",
+        f"DAgger: {p['demos']} scripted demos, {p['rounds']} rounds of {p['per_round']} "
+        "rollouts labelled by the scripted expert, every "
+        "observation part (`--obs-keys all`); a rollout step executes the expert's action with "
+        "probability beta = 1, 0.5, 0.25 in rounds 1, 2, 3 (the paper's mixture, `--beta 1 "
+        f"--beta-decay 0.5`). BC: {p['bc_demos']} scripted demos. BC settings "
+        f"changed from the defaults (DAgger's BC and the BC baselines alike): {sets}.",
+        "",
+    ]
+    if f["quick"]:
+        lines += ["Quick run (`--quick`): far too small to judge DAgger.", ""]
+    ex = f["expert"]
+    lines += [
+        f"Scripted expert on its own: {_pct(ex['success_rate'])} success over "
+        f"{ex['episodes']} episodes (seeds 1000-{1000 + ex['episodes'] - 1}), mean length "
+        f"{ex['mean_length']:.0f} steps.",
+        "",
+        "## DAgger, every observation part",
+        "",
+        "| seed | round | labelled steps | training steps | rollout success | eval success |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d in f["dagger"]:
+        for r in d["rounds"]:
+            roll = _pct(r["rollout_success"]) if "rollout_success" in r else "-"
+            lines.append(f"| {d['seed']} | {r['round']} | {r['labelled_steps']} | "
+                         f"{r['train_steps']} | {roll} | {_pct(r['eval_success'])} |")  # fmt: skip
+    lines += [
+        "",
+        f"## BC on {p['bc_demos']} scripted demos (no labelled steps)",
+        "",
+        "| seed | every part (`--obs-keys all`) | scene default parts | DAgger last round |",
+        "|---|---|---|---|",
+    ]
+    for d in f["dagger"]:
+        lines.append(f"| {d['seed']} | {_pct(d['bc_all']['success_rate'])} | "
+                     f"{_pct(d['bc_default']['success_rate'])} | "
+                     f"{_pct(d['rounds'][-1]['eval_success'])} |")  # fmt: skip
+    lines += ["", "## Commands", "", "```", *f["commands"], "```", ""]
+    return "\n".join(lines)
+
+
+def main(quick: bool = False, argv: list[str] | None = None) -> str:
+    """Run, return the report; a full run also writes it to results/dagger.md (notes kept).
+
+    ``argv``: the options of ``python -m benchmarks.bench_dagger`` (none: the defaults).
+    """
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default="/tmp/dagger-bench")
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--quick", action="store_true", help="a short run; nothing written")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON, nothing else")
+    args = ap.parse_args(argv or [])
+    quick = quick or args.quick
+    f = run(quick, work=Path(args.work), seeds=args.seeds)
+    if args.json:
+        print(json.dumps(f, indent=2))
+    text = report(f)
+    if quick:
+        return text
+    # A hand-written "## Notes" section (what the figures mean, what was tried) survives reruns.
+    old = RESULTS.read_text() if RESULTS.exists() else ""
+    notes = old[old.index("## Notes") :] if "## Notes" in old else ""
+    text += "\n" + notes if notes else ""
+    RESULTS.write_text(text)
+    print(f"wrote {RESULTS}", file=sys.stderr)
+    return text
+
+
+if __name__ == "__main__":
+    text = main(argv=sys.argv[1:])
+    if "--json" not in sys.argv:
+        print(text)
