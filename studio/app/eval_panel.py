@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -60,6 +61,8 @@ class EvalPanel(QWidget):
         self.table.setVerticalHeaderLabels([r[0] for r in ROWS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Run names share a long prefix and differ at the end (the time): keep both ends.
+        self.table.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
         form = QFormLayout()
         for label, edit in (("Checkpoint", self.first), ("Compare with", self.second)):
@@ -121,6 +124,10 @@ class EvalPanel(QWidget):
         rows = result["rows"]
         self.table.setColumnCount(len(rows))
         self.table.setHorizontalHeaderLabels([r["label"] for r in rows])
+        for c, row in enumerate(rows):
+            header = self.table.horizontalHeaderItem(c)
+            if header is not None:
+                header.setToolTip(str(row.get("checkpoint", row["label"])))
         for c, row in enumerate(rows):
             for r, (_title, key, fmt) in enumerate(ROWS):
                 value = row.get(key)
