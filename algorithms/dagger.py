@@ -43,6 +43,7 @@ import numpy as np
 
 from algorithms.bc import BCConfig
 from algorithms.config import setting
+from algorithms.dagger_baseline import SameLabelsBC
 from algorithms.data import DemoData, file_sha256
 from algorithms.evaluation import evaluate, obs_columns
 from algorithms.policy import Policy, match_parts
@@ -235,8 +236,14 @@ def run_dagger(
     rng: np.random.Generator | int,
     device: str = "auto",
     num_threads: int | None = None,
+    bc_baseline: bool = False,
 ) -> Generator[dict[str, Any], None, Policy]:
     """DAgger rounds on the file at ``path``; yields one summary per training, returns the policy.
+
+    With ``bc_baseline`` (a callable ``expert`` needed) each summary also has ``bc_success``,
+    ``bc_return`` and ``bc_labelled_steps``: BC on the round-0 demos plus expert episodes with
+    as many steps as DAgger's labels so far, on the same evaluation seeds
+    (:class:`algorithms.dagger_baseline.SameLabelsBC`).
 
     Yields (``round`` 0 is BC on the file as it was; round i follows i rounds of rollouts):
         ``round``, ``train_steps`` (aggregate size), ``labelled_steps`` (rows from labels),
@@ -246,6 +253,7 @@ def run_dagger(
     rng = np.random.default_rng(rng) if isinstance(rng, int | np.integer) else rng
     policy: Policy | None = None
     added: dict[str, float] = {}
+    baseline: SameLabelsBC | None = None
     for rnd in range(cfg.rounds + 1):
         if rnd > 0:
             assert policy is not None
@@ -274,6 +282,21 @@ def run_dagger(
         policy.lineage["dagger_round"] = rnd
         policy.lineage["labelled_steps"] = data.lineage["labelled_steps"]
         res = evaluate(policy, make_env, episodes=cfg.eval_episodes, seed=cfg.eval_seed)
+        same: dict[str, float] = {}
+        if bc_baseline and expert is not None:
+            if baseline is None:  # round 0: BC on the demos is both lines' first point
+                baseline = SameLabelsBC(data, expert, make_env, bc_cfg)
+                same = {"bc_labelled_steps": 0.0, "bc_success": res.success_rate}
+                same["bc_return"] = res.mean_return
+            else:
+                same = baseline.score(
+                    int(data.lineage["labelled_steps"]),
+                    eval_episodes=cfg.eval_episodes,
+                    eval_seed=cfg.eval_seed,
+                    rng=rnd,
+                    device=device,
+                    num_threads=num_threads,
+                )
         yield {
             "round": rnd,
             "train_steps": len(data.obs),
@@ -282,6 +305,7 @@ def run_dagger(
             "eval_success": res.success_rate,
             "eval_return": res.mean_return,
             **added,
+            **same,
         }
     assert policy is not None
     return policy

@@ -5,8 +5,11 @@ The rounds run in a separate process, ``imitation-studio dagger`` (Learning II's
 file: the scripted expert labels each rollout, the rollouts are appended to the file as demos
 (``source=policy`` with ``labels``), and each round's summary goes into the run folder's
 ``summary.json``. The panel follows the process's output and draws the DAgger curve: evaluation
-success against labelled steps, one point per round, beside a dashed line at round 0 (BC on the
-file's demos as they were, before any DAgger label). The Demos panel refreshes after each round.
+success against labelled steps, one point per round. Beside it, with the scripted expert, BC
+trained on the same demos plus as many *expert* steps as DAgger has labels so far
+(``--bc-baseline``, :mod:`algorithms.dagger_baseline`): the lecture's comparison, for the same
+number of labels. A dashed line marks round 0 (BC on the file's demos as they were). The Demos
+panel refreshes after each round.
 
 With "labels already in the file" a person labels, round by round: each Start is one round
 (train on the labels in the file, evaluate, let the policy drive the rollouts, appended
@@ -26,6 +29,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QProcess, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -82,12 +86,22 @@ class DaggerPanel(QWidget):
         self.episodes_spin = _spin(1, 100, 5, "policy rollouts the policy drives per round")
         self.steps_spin = _spin(10, 1_000_000, 2000, "BC training steps per round")
         self.eval_spin = _spin(1, 1000, 20, "evaluation episodes after each training")
+        self.baseline = QCheckBox("BC beside it for the same number of expert labels")
+        self.baseline.setToolTip(
+            "Each round also trains BC on the demos plus scripted-expert episodes with as many "
+            "steps as DAgger's labels (one more training per round; scripted expert only)"
+        )
+        self.baseline.setChecked(True)
+        self.expert.currentIndexChanged.connect(
+            lambda _i: self.baseline.setEnabled(not self.by_person)
+        )
         form = QFormLayout()
         form.addRow("Labels by", self.expert)
         form.addRow("Rounds", self.rounds_spin)
         form.addRow("Episodes per round", self.episodes_spin)
         form.addRow("BC steps", self.steps_spin)
         form.addRow("Evaluation episodes", self.eval_spin)
+        form.addRow("", self.baseline)
         self.start_button = QPushButton("Start DAgger")
         self.start_button.clicked.connect(self.start)
         self.stop_button = QPushButton("Stop")
@@ -107,13 +121,17 @@ class DaggerPanel(QWidget):
         item.setLabel("left", "success rate")
         item.setTitle(
             '<span style="color:#4aa8ff">DAgger</span> · '
-            '<span style="color:#ff9f40">BC on the demos (round 0)</span>',
+            '<span style="color:#7ddc6a">BC, same number of expert labels</span> · '
+            '<span style="color:#ff9f40">round 0</span>',
             size="9pt",
         )
         item.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setYRange(0, 1.05, padding=0)
         self._curve = self.plot.plot(
             [], [], pen=pg.mkPen("#4aa8ff", width=2), symbol="o", symbolBrush="#4aa8ff"
+        )
+        self._bc_curve = self.plot.plot(
+            [], [], pen=pg.mkPen("#7ddc6a", width=2), symbol="s", symbolBrush="#7ddc6a"
         )
         self._bc_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen("#ff9f40", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
@@ -162,6 +180,7 @@ class DaggerPanel(QWidget):
             "cpu",
             "--threads",
             "1",
+            *(["--bc-baseline"] if self.baseline.isChecked() and not self.by_person else []),
             "--runs-dir",
             str(self.run_dir.parent),
             "--name",
@@ -190,6 +209,7 @@ class DaggerPanel(QWidget):
         if not self.by_person:  # a person's rounds add up over Starts; the expert's do not
             self.rounds = []
             self._curve.setData([], [])
+            self._bc_curve.setData([], [])
             self._bc_line.hide()
         self.log.clear()
         self._buffer, self._stopping = "", False
@@ -240,14 +260,21 @@ class DaggerPanel(QWidget):
         xs = [float(r["labelled_steps"]) for r in self.rounds]
         ys = [float(r["eval_success"]) for r in self.rounds]
         self._curve.setData(xs, ys)
+        bc = [r for r in self.rounds if "bc_success" in r]
+        self._bc_curve.setData(
+            [float(r["bc_labelled_steps"]) for r in bc], [float(r["bc_success"]) for r in bc]
+        )
         if self.rounds:
             self._bc_line.setValue(ys[0])
             self._bc_line.show()
             last = self.rounds[-1]
             total = 1 if self.by_person else self.rounds_spin.value()
+            same = (
+                f", BC with as many labels {last['bc_success']:.0%}" if "bc_success" in last else ""
+            )
             self.status_label.setText(
                 f"Round {last['round']}/{total}: {last['labelled_steps']} labelled steps, "
-                f"success {last['eval_success']:.0%} (first BC: {ys[0]:.0%})"
+                f"success {last['eval_success']:.0%}{same} (round 0: {ys[0]:.0%})"
             )
 
     def _on_finished(self, code: int, _status: Any) -> None:
@@ -279,7 +306,7 @@ class DaggerPanel(QWidget):
         self.finished.emit(status, text)
 
     # ----------------------------------------------------------------------------- for tests
-    def points(self) -> list[tuple[float, float]]:
-        """The chart's DAgger points: (labelled steps, success rate)."""
-        xs, ys = self._curve.getData()
+    def points(self, curve: str = "dagger") -> list[tuple[float, float]]:
+        """A curve's points, ``dagger`` or ``bc``: (labelled steps, success rate)."""
+        xs, ys = (self._curve if curve == "dagger" else self._bc_curve).getData()
         return [] if xs is None else list(zip(map(float, xs), map(float, ys), strict=True))

@@ -9,8 +9,12 @@ mixture policy, a rollout step executes the expert's action with probability bet
 ** (round - 1), by default 1, 0.5, 0.25 (--beta 0: the learner drives every step; with --expert
 file there is no expert to execute). BC settings: --set KEY=VALUE (as
 ``train --algo bc``; here val_fraction defaults to 0: every labelled step trains).
-Writes R/N/checkpoint.pt (the last round's policy), R/N/summary.json (per round: labelled steps
-so far, training steps, evaluation success and return) and R/N/config.json.
+--bc-baseline (scripted expert): each round also trains BC on the file's first demos plus
+expert episodes (kept in memory, not in --data) holding as many steps as DAgger's labels so far,
+and scores it on the same seeds: the comparison of the DAgger paper, for the same number of
+labels. Writes R/N/checkpoint.pt (the last round's policy), R/N/summary.json (per round: labelled
+steps so far, training steps, evaluation success and return, and the baseline's) and
+R/N/config.json.
 Exit status: 0 done, 2 bad arguments or data, 130 interrupted.
 """
 
@@ -52,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         help="beta of round i = beta * beta_decay**(i-1) (default 0.5: 1, 0.5, 0.25, ...)",
     )
+    parser.add_argument(
+        "--bc-baseline",
+        action="store_true",
+        help="each round also train BC on the demos plus scripted-expert episodes with as many "
+        "steps as DAgger's labels, evaluated on the same seeds (the DAgger curve's other line)",
+    )
     parser.add_argument("--eval-episodes", type=positive_int, default=100)
     parser.add_argument("--eval-seed", type=non_negative_int, default=1000)
     parser.add_argument("--obs-keys", help="observation parts, comma-separated, or 'all'")
@@ -76,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     from studio.runfolder import choose_obs_keys, prepare_run_dir
 
     data_path = Path(args.data)
+    if args.bc_baseline and args.expert != "scripted":
+        print("dagger: --bc-baseline needs --expert scripted (it collects expert episodes)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     try:
         sets: dict[str, Any] = {"val_fraction": "0", **_parse_sets(args.set)}
         bc_cfg = algorithms.make_config("bc", sets)
@@ -131,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         rng=np.random.default_rng(args.seed),
         device=args.device,
         num_threads=args.threads,
+        bc_baseline=args.bc_baseline,
     )
     status = 0
     try:
@@ -144,7 +159,13 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"round {summary['round']}: {summary['labelled_steps']} labelled steps, "
                 f"{summary['train_steps']} training steps, eval success "
-                f"{summary['eval_success']:.0%}, return {summary['eval_return']:.2f}",
+                f"{summary['eval_success']:.0%}, return {summary['eval_return']:.2f}"
+                + (
+                    f"; BC with {summary['bc_labelled_steps']:.0f} more expert steps "
+                    f"{summary['bc_success']:.0%}"
+                    if "bc_success" in summary
+                    else ""
+                ),
                 flush=True,
             )
             (run_dir / "summary.json").write_text(json.dumps({"rounds": rounds}, indent=2) + "\n")

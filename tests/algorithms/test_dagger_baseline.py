@@ -47,3 +47,35 @@ def test_baseline_scores_on_daggers_seeds(tmp_path):
     more = same.score(400, eval_episodes=20, eval_seed=1000, rng=0, device="cpu")
     assert first["bc_labelled_steps"] == 0 and more["bc_labelled_steps"] >= 400
     assert more["bc_success"] >= first["bc_success"] + 0.2, (first, more)
+
+
+def test_rounds_carry_the_baseline_and_the_file_holds_only_daggers_rollouts(tmp_path):
+    torch.set_num_threads(1)
+    path = tmp_path / "point.h5"
+    write_expert_demos(path, n=1)
+    cfg = dagger.DAggerConfig(rounds=2, episodes_per_round=3, eval_episodes=10)
+    bc = algorithms.make_config("bc", BC)
+    rounds = list(
+        dagger.run_dagger(
+            cfg, bc, path, make_env, expert=Expert(), obs_keys=["pos", "goal"], rng=0,
+            device="cpu", bc_baseline=True,
+        )
+    )  # fmt: skip
+    assert rounds[0]["bc_labelled_steps"] == 0
+    assert rounds[0]["bc_success"] == rounds[0]["eval_success"]  # one first point for both
+    for r in rounds[1:]:
+        assert r["bc_labelled_steps"] >= r["labelled_steps"] > 0
+        assert 0 <= r["bc_success"] <= 1
+    with Dataset(path) as ds:
+        assert len(ds.demos) == 1 + 2 * 3
+
+
+def test_cli_refuses_a_baseline_without_a_scripted_expert(tmp_path, capsys):
+    from studio.cli import main
+
+    path = tmp_path / "point.h5"
+    write_expert_demos(path, n=1)
+    args = ["dagger", "--data", str(path), "--expert", "file", "--bc-baseline"]
+    assert main([*args, "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "--bc-baseline needs --expert scripted" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

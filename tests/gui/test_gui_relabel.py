@@ -254,6 +254,9 @@ def test_a_dagger_round_with_the_scripted_expert_runs_from_the_panel(
     points = panel.points()
     assert len(points) == 2 and points[0][0] == 0 and points[1][0] > 0
     assert all(0 <= y <= 1 for _x, y in points)
+    # BC beside it, for the same number of expert labels: from the same first point.
+    bc = panel.points("bc")
+    assert len(bc) == 2 and bc[0] == points[0] and bc[1][0] >= points[1][0]
     assert "Round 1/1" in panel.status_label.text() or "done" in panel.status_label.text()
     with Dataset(tmp_path / "demos.h5") as ds:
         rollouts = [n for n in ds.demos if ds.info(n).source == "policy"]
