@@ -254,6 +254,7 @@ def run_dagger(
     policy: Policy | None = None
     added: dict[str, float] = {}
     baseline: SameLabelsBC | None = None
+    labels0 = 0
     for rnd in range(cfg.rounds + 1):
         if rnd > 0:
             assert policy is not None
@@ -286,17 +287,19 @@ def run_dagger(
         if bc_baseline and expert is not None:
             if baseline is None:  # round 0: BC on the demos is both lines' first point
                 baseline = SameLabelsBC(data, expert, make_env, bc_cfg)
-                same = {"bc_labelled_steps": 0.0, "bc_success": res.success_rate}
+                labels0 = int(data.lineage["labelled_steps"])  # labels the file had already
+                same = {"bc_labelled_steps": float(labels0), "bc_success": res.success_rate}
                 same["bc_return"] = res.mean_return
             else:
                 same = baseline.score(
-                    int(data.lineage["labelled_steps"]),
+                    int(data.lineage["labelled_steps"]) - labels0,
                     eval_episodes=cfg.eval_episodes,
                     eval_seed=cfg.eval_seed,
                     rng=rnd,
                     device=device,
                     num_threads=num_threads,
                 )
+                same["bc_labelled_steps"] += labels0
         yield {
             "round": rnd,
             "train_steps": len(data.obs),

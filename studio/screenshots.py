@@ -82,7 +82,9 @@ def _train_drive_evaluate(app: QApplication, window: MainWindow, shot) -> None:
     window.train_dock.raise_()
     _wait_until(app, lambda: panel.ready, 120)
     panel.algo_combo.setCurrentText("bc")
-    for key, value in {"steps": "3000", "hidden_sizes": "64,64", "log_every": "50"}.items():
+    # An ensemble of 3, so that relabel.png shows where its members disagree.
+    bc = {"steps": "3000", "hidden_sizes": "64,64", "log_every": "50", "ensemble": "3"}
+    for key, value in bc.items():
         panel.form.set_value(key, value)
     panel.start()
     _wait_until(app, lambda: len(window.training.history.get("step", [])) >= 25, 120)
