@@ -24,13 +24,14 @@ STAMP := $(VENV)/.installed
 export MUJOCO_GL ?= egl
 export PYOPENGL_PLATFORM ?= $(MUJOCO_GL)
 
-.PHONY: help setup sysdeps run test test-slow lint format bench screenshots clean
+.PHONY: help setup sysdeps run test test-slow lint format bench bench-reference screenshots clean
 
 help:
 	@echo "make run          set up (venv, packages) and open the studio on the arm-push scene"
 	@echo "make test         set up and run lint, layer contracts and the test suite (headless)"
 	@echo "make test-slow    also run the learning-quality tests marked slow"
 	@echo "make bench        run the benchmarks; results go to benchmarks/results/"
+	@echo "make bench-reference  install imitation 1.0.1 (the 'bench' extra) --no-deps beside ours"
 	@echo "make screenshots  save PNGs of the main window (under xvfb-run) to screenshots/"
 
 sysdeps:
@@ -75,6 +76,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# HumanCompatibleAI imitation 1.0.1 for bench_gail's reference section. --no-deps: it pins an
+# older gymnasium and stable-baselines3 that would replace ours (see the bench extra).
+bench-reference: $(STAMP)
+	$(PIP) install -q --no-deps "imitation==1.0.1" "stable-baselines3>=2.2.1,<3" tensorboard absl-py protobuf
+	$(PY) -c "from imitation.algorithms.adversarial.gail import GAIL; print('imitation imports')"
 
 screenshots: $(STAMP)
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) -m studio.screenshots screenshots
