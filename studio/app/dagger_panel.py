@@ -31,6 +31,7 @@ from PySide6.QtCore import QProcess, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -86,21 +87,29 @@ class DaggerPanel(QWidget):
         self.episodes_spin = _spin(1, 100, 5, "policy rollouts the policy drives per round")
         self.steps_spin = _spin(10, 1_000_000, 2000, "BC training steps per round")
         self.eval_spin = _spin(1, 1000, 20, "evaluation episodes after each training")
+        self.beta_spin = QDoubleSpinBox()
+        self.beta_spin.setRange(0.0, 1.0)
+        self.beta_spin.setSingleStep(0.25)
+        self.beta_spin.setValue(1.0)
+        self.beta_spin.setToolTip(
+            "Round 1's rollouts execute the expert's action at each step with this probability, "
+            "halved each round (1, 0.5, 0.25: the DAgger paper's schedule); 0: the policy "
+            "drives every step. Every visited state is labelled either way."
+        )
         self.baseline = QCheckBox("BC beside it for the same number of expert labels")
         self.baseline.setToolTip(
             "Each round also trains BC on the demos plus scripted-expert episodes with as many "
             "steps as DAgger's labels (one more training per round; scripted expert only)"
         )
         self.baseline.setChecked(True)
-        self.expert.currentIndexChanged.connect(
-            lambda _i: self.baseline.setEnabled(not self.by_person)
-        )
+        self.expert.currentIndexChanged.connect(self._on_labeller)
         form = QFormLayout()
         form.addRow("Labels by", self.expert)
         form.addRow("Rounds", self.rounds_spin)
         form.addRow("Episodes per round", self.episodes_spin)
         form.addRow("BC steps", self.steps_spin)
         form.addRow("Evaluation episodes", self.eval_spin)
+        form.addRow("Expert's share β", self.beta_spin)
         form.addRow("", self.baseline)
         self.start_button = QPushButton("Start DAgger")
         self.start_button.clicked.connect(self.start)
@@ -149,6 +158,11 @@ class DaggerPanel(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.log, 1)
 
+    def _on_labeller(self, _index: int) -> None:
+        # A person's labels come after the rollouts: no expert to execute or to compare with.
+        self.baseline.setEnabled(not self.by_person)
+        self.beta_spin.setEnabled(not self.by_person)
+
     # ----------------------------------------------------------------------------- running
     @property
     def running(self) -> bool:
@@ -181,6 +195,7 @@ class DaggerPanel(QWidget):
             "--threads",
             "1",
             *(["--bc-baseline"] if self.baseline.isChecked() and not self.by_person else []),
+            *([] if self.by_person else ["--beta", f"{self.beta_spin.value():g}"]),
             "--runs-dir",
             str(self.run_dir.parent),
             "--name",

@@ -245,6 +245,7 @@ def test_a_dagger_round_with_the_scripted_expert_runs_from_the_panel(
     panel.episodes_spin.setValue(2)
     panel.steps_spin.setValue(30)
     panel.eval_spin.setValue(2)
+    panel.beta_spin.setValue(0.0)  # the policy drives every rollout step
     assert panel.points() == []
     with qtbot.waitSignal(panel.finished, timeout=120_000) as finished:
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
@@ -262,6 +263,7 @@ def test_a_dagger_round_with_the_scripted_expert_runs_from_the_panel(
         rollouts = [n for n in ds.demos if ds.info(n).source == "policy"]
         assert len(rollouts) == 2
         assert int(np.isfinite(ds.episode(rollouts[0]).labels).all(1).sum()) > 0
+        assert (ds.episode(rollouts[0]).provenance == Provenance.POLICY).all()  # beta 0
     # The Demos panel lists the rollouts the rounds appended.
     assert set(rollouts) <= {r.name for r in w.session.rows()}
 
