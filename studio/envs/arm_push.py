@@ -89,9 +89,9 @@ class ArmPushEnv(StudioEnv):
     """
 
     env_id = "ImitationStudio/ArmPush-v0"
-    # What the scripted expert acts on. BC from 20 demos on these reaches 90% success; on all
-    # parts it reaches ~21%: it keys on joint angles and absolute positions the expert ignores
-    # (benchmarks/results/learning.md).
+    # What the scripted expert acts on. BC from 20 demos on these reaches 100% success; on all
+    # parts 39-44%: it keys on joint angles and absolute positions the expert ignores
+    # (benchmarks/results/learning.md, dagger.md).
     policy_obs_parts = ("puck_rel", "goal_rel")
 
     def __init__(
