@@ -32,6 +32,8 @@ class GAILConfig(TrainConfig):
         True,
         "absorbing states for episodes that terminate (removes the survival/hurry bias)",
     )
+    # D(s) scored better on Reacher-v5 (-5.53 / -7.84 against -6.06 / -13.79, 10 demos seed 0 /
+    # 4 demos seed 1) but the arm push fell to about 30% success (benchmarks/results/gail.md).
     disc_input: str = setting(
         "obs_act",
         "discriminator input: D(s,a), D(s,s') or D(s) (state-only)",
