@@ -25,15 +25,14 @@ import argparse
 import json
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cli_runs import CLI, bc_score, collect, sh, write_keeping_notes
+
 ARM = "ImitationStudio/ArmPush-v0"
-CLI = [sys.executable, "-m", "studio"]
 RESULTS = Path(__file__).parent / "results" / "dagger.md"
 
 FULL = {
@@ -56,47 +55,6 @@ QUICK = {
 }
 # Settings of the DAgger runs' BC (--set KEY=VALUE); the BC baselines use the same ones.
 DAGGER_SETS: list[str] = []
-
-
-def sh(cmd: list[str], log: list[str], *, run: bool = True) -> str:
-    """Record a command; run it unless ``run`` is false (its output is already in --work)."""
-    shown = " ".join(["imitation-studio", *cmd[3:]])
-    log.append(shown)
-    if not run:
-        return ""
-    # Progress goes to stderr: with --json, stdout carries the figures only.
-    print("$", shown, file=sys.stderr, flush=True)
-    tic = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode:
-        print(out.stdout[-2000:], out.stderr[-2000:], file=sys.stderr)
-        raise SystemExit(f"failed ({out.returncode}): {shown}")
-    print(f"  {time.perf_counter() - tic:.0f} s", file=sys.stderr, flush=True)
-    return out.stdout
-
-
-def collect(work: Path, n: int, log: list[str]) -> Path:
-    path = work / f"ArmPush-v0-{n}.h5"
-    sh([*CLI, "collect", "--env", ARM, "--episodes", str(n), "--out", str(path),
-        "--no-progress"], log, run=not path.exists())  # fmt: skip
-    return path
-
-
-def bc_score(work: Path, data: Path, name: str, seed: int, extra: list[str], log, p) -> dict:
-    """Train BC on ``data`` and evaluate it (``eval --json``'s ``policy`` figures)."""
-    run = work / "runs" / name
-    todo = not (run / "eval.json").exists()
-    if todo:
-        shutil.rmtree(run, ignore_errors=True)
-    sets = [f"--set={s}" for s in [*p["sets"], *DAGGER_SETS]]
-    sh([*CLI, "train", "--algo", "bc", "--data", str(data), "--seed", str(seed),
-        "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
-        "--no-progress", *extra, *sets], log, run=todo)  # fmt: skip
-    out = sh([*CLI, "eval", str(run / "checkpoint.pt"), "--episodes", str(p["eval_episodes"]),
-              "--json"], log, run=todo)  # fmt: skip
-    if todo:
-        (run / "eval.json").write_text(out)
-    return json.loads((run / "eval.json").read_text())["policy"]
 
 
 def run(quick: bool = False, *, work: Path | None = None, seeds: str = "0,1") -> dict[str, Any]:
@@ -124,8 +82,8 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
         "commands": log,
         "dagger": [],
     }
-    src = collect(work, p["demos"], log)
-    many = collect(work, p["bc_demos"], log)
+    src = collect(work, ARM, p["demos"], log)
+    many = collect(work, ARM, p["bc_demos"], log)
     for s in [int(x) for x in seeds.split(",")]:
         data = work / f"dagger-s{s}.h5"
         run_dir = work / "runs" / f"dagger-s{s}"
@@ -143,8 +101,10 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
             "--threads", "1", *sets], log, run=todo)  # fmt: skip
         rounds = json.loads((run_dir / "summary.json").read_text())["rounds"]
         n = p["bc_demos"]
-        bc_all = bc_score(work, many, f"bc-{n}-all-s{s}", s, ["--obs-keys", "all"], log, p)
-        bc_def = bc_score(work, many, f"bc-{n}-default-s{s}", s, [], log, p)
+        sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS]]
+        eps = p["eval_episodes"]
+        bc_all = bc_score(work, many, f"bc-{n}-all-s{s}", s, ["--obs-keys", "all", *sets], log, eps)
+        bc_def = bc_score(work, many, f"bc-{n}-default-s{s}", s, sets, log, eps)
         f["dagger"].append({"seed": s, "rounds": rounds, "bc_all": bc_all, "bc_default": bc_def})
     # The scripted expert on its own: `eval --expert` runs it on the same seeds as the policy.
     ck = work / "runs" / f"bc-{p['bc_demos']}-default-s{seeds.split(',')[0]}" / "checkpoint.pt"
@@ -238,13 +198,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> str:
     text = report(f)
     if quick:
         return text
-    # A hand-written "## Notes" section (what the figures mean, what was tried) survives reruns.
-    old = RESULTS.read_text() if RESULTS.exists() else ""
-    notes = old[old.index("## Notes") :] if "## Notes" in old else ""
-    text += "\n" + notes if notes else ""
-    RESULTS.write_text(text)
-    print(f"wrote {RESULTS}", file=sys.stderr)
-    return text
+    return write_keeping_notes(RESULTS, text)
 
 
 if __name__ == "__main__":

@@ -36,33 +36,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cli_runs import CLI, bc_score, collect, sh, write_keeping_notes
+
 REACHER, ARM = "Reacher-v5", "ImitationStudio/ArmPush-v0"
-CLI = [sys.executable, "-m", "studio"]
 RESULTS = Path(__file__).parent / "results" / "gail.md"
-
-
-def sh(cmd: list[str], log: list[str], *, run: bool = True) -> str:
-    """Record a command; run it unless ``run`` is false (its output is already in --work)."""
-    shown = " ".join(["imitation-studio", *cmd[3:]])
-    log.append(shown)
-    if not run:
-        return ""
-    # Progress goes to stderr: with --json, stdout carries the figures only.
-    print("$", shown, file=sys.stderr, flush=True)
-    tic = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode:
-        print(out.stdout[-2000:], out.stderr[-2000:], file=sys.stderr)
-        raise SystemExit(f"failed ({out.returncode}): {shown}")
-    print(f"  {time.perf_counter() - tic:.0f} s", file=sys.stderr, flush=True)
-    return out.stdout
-
-
-def collect(work: Path, env: str, n: int, log: list[str]) -> Path:
-    path = work / f"{env.split('/')[-1]}-{n}.h5"
-    sh([*CLI, "collect", "--env", env, "--episodes", str(n), "--out", str(path),
-        "--no-progress"], log, run=not path.exists())  # fmt: skip
-    return path
 
 
 def metrics(run: Path) -> list[dict[str, float]]:
@@ -79,23 +56,6 @@ def gail_run(work: Path, data: Path, name: str, seed: int, sets: dict[str, Any],
         "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
         "--no-progress", *args], log, run=todo)  # fmt: skip
     return [m for m in metrics(run) if "eval_return" in m]
-
-
-def bc_score(
-    work: Path, data: Path, name: str, seed: int, extra: list[str], log, episodes: int = 100
-) -> dict:
-    run = work / "runs" / name
-    todo = not (run / "eval.json").exists()
-    if todo:
-        shutil.rmtree(run, ignore_errors=True)
-    sh([*CLI, "train", "--algo", "bc", "--data", str(data), "--seed", str(seed),
-        "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
-        "--no-progress", *extra], log, run=todo)  # fmt: skip
-    out = sh([*CLI, "eval", str(run / "checkpoint.pt"), "--episodes", str(episodes), "--json"],
-             log, run=todo)  # fmt: skip
-    if todo:
-        (run / "eval.json").write_text(out)
-    return json.loads((run / "eval.json").read_text())["policy"]
 
 
 def first_reach(evals: list[dict], target: float) -> str:
@@ -450,13 +410,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> str:
     text = report(f)
     if quick:
         return text
-    # A hand-written "## Notes" section (what the figures mean, what was tried) survives reruns.
-    old = RESULTS.read_text() if RESULTS.exists() else ""
-    notes = old[old.index("## Notes") :] if "## Notes" in old else ""
-    text += "\n" + notes if notes else ""
-    RESULTS.write_text(text)
-    print(f"wrote {RESULTS}", file=sys.stderr)
-    return text
+    return write_keeping_notes(RESULTS, text)
 
 
 if __name__ == "__main__":

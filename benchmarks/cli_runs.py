@@ -1,0 +1,68 @@
+"""What the quality benchmarks (GAIL, DAgger) share: real ``imitation-studio`` commands, each
+recorded for the report and skipped when its output is already in the work folder, and a
+results file whose hand-written notes survive a rerun."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "studio"]
+
+
+def sh(cmd: list[str], log: list[str], *, run: bool = True) -> str:
+    """Record a command; run it unless ``run`` is false (its output is already in --work)."""
+    shown = " ".join(["imitation-studio", *cmd[3:]])
+    log.append(shown)
+    if not run:
+        return ""
+    # Progress goes to stderr: with --json, stdout carries the figures only.
+    print("$", shown, file=sys.stderr, flush=True)
+    tic = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        print(out.stdout[-2000:], out.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"failed ({out.returncode}): {shown}")
+    print(f"  {time.perf_counter() - tic:.0f} s", file=sys.stderr, flush=True)
+    return out.stdout
+
+
+def collect(work: Path, env: str, n: int, log: list[str]) -> Path:
+    """``n`` scripted-expert demos of ``env`` (seeds 0..n-1), recorded once per work folder."""
+    path = work / f"{env.split('/')[-1]}-{n}.h5"
+    sh([*CLI, "collect", "--env", env, "--episodes", str(n), "--out", str(path),
+        "--no-progress"], log, run=not path.exists())  # fmt: skip
+    return path
+
+
+def bc_score(
+    work: Path, data: Path, name: str, seed: int, extra: list[str], log: list[str],
+    episodes: int = 100,
+) -> dict:  # fmt: skip
+    """Train BC on ``data`` and evaluate it (``eval --json``'s ``policy`` figures)."""
+    run = work / "runs" / name
+    todo = not (run / "eval.json").exists()
+    if todo:
+        shutil.rmtree(run, ignore_errors=True)
+    sh([*CLI, "train", "--algo", "bc", "--data", str(data), "--seed", str(seed),
+        "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
+        "--no-progress", *extra], log, run=todo)  # fmt: skip
+    out = sh([*CLI, "eval", str(run / "checkpoint.pt"), "--episodes", str(episodes), "--json"],
+             log, run=todo)  # fmt: skip
+    if todo:
+        (run / "eval.json").write_text(out)
+    return json.loads((run / "eval.json").read_text())["policy"]
+
+
+def write_keeping_notes(path: Path, text: str) -> str:
+    """Write a report to ``path``, keeping the hand-written ``## Notes`` section already there."""
+    old = path.read_text() if path.exists() else ""
+    notes = old[old.index("## Notes") :] if "## Notes" in old else ""
+    text += "\n" + notes if notes else ""
+    path.write_text(text)
+    print(f"wrote {path}", file=sys.stderr)
+    return text
