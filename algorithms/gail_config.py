@@ -71,8 +71,9 @@ class GAILConfig(TrainConfig):
     )
     policy_lr: float = setting(3e-4, "PPO learning rate (Adam)")
     lr_anneal: bool = setting(
-        False,
-        "PPO learning rate falls linearly from policy_lr to 0 over total_env_steps",
+        True,
+        "PPO learning rate falls linearly from policy_lr to 0 over total_env_steps, so the "
+        "last policy is a settled one, not a snapshot of the oscillating GAIL game",
     )
     gamma: float = setting(0.99, "discount")
     gae_lambda: float = setting(0.95, "GAE lambda")

@@ -186,8 +186,9 @@ def test_bc_term_and_schedules(demos):
     assert schedules(cfg, 0.0) == (1e-3, 2.0)
     assert schedules(cfg, 0.25) == pytest.approx((0.75e-3, 1.0))
     assert schedules(cfg, 0.75) == pytest.approx((0.25e-3, 0.0))  # BC weight gone at 50%
-    held = algorithms.make_config("gail", {"bc_coef": 2.0, "bc_anneal": 0.0})
+    held = algorithms.make_config("gail", {"bc_coef": 2.0, "bc_anneal": 0.0, "lr_anneal": False})
     assert schedules(held, 0.9) == (3e-4, 2.0)
+    assert schedules(algorithms.make_config("gail", {}), 0.9)[0] == pytest.approx(0.3e-4)
 
     def bc_error(t: gail.GAILTrainer) -> float:
         with torch.no_grad():
