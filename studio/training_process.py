@@ -7,7 +7,8 @@ training_gui --quick``, the same run and machine load): a training thread reache
 samples/s of ``imitation-studio train`` run alone, a training process 0.51x, with the GUI's
 frame time within its target either way. On a quiet machine, and since a picture at rest is no
 longer re-rendered, the process reaches 0.90x while a person drives and 0.98x with the window
-idle (``python -m benchmarks training_gui``, benchmarks/results/training_gui.md). A process also keeps a crashed or out-of-memory run from taking the window with it.
+idle (``python -m benchmarks training_gui``, benchmarks/results/training_gui.md). A process
+also keeps a crashed or out-of-memory run from taking the window with it.
 
 The run writes exactly what ``imitation-studio train`` writes (config.json, metrics.jsonl,
 checkpoint.pt; the shared helpers in :mod:`studio.runfolder` choose the parts and prepare the
