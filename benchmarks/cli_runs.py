@@ -31,9 +31,32 @@ def sh(cmd: list[str], log: list[str], *, run: bool = True) -> str:
     return out.stdout
 
 
+def _recorded_by(path: Path) -> str:
+    """The device of the file's first demo (``expert:<name>`` for a scripted expert's)."""
+    import recordings
+
+    try:
+        with recordings.Dataset(path) as ds:
+            return ds.info(ds.demos[0]).device if ds.demos else ""
+    except (OSError, recordings.RecordingError):
+        return ""
+
+
 def collect(work: Path, env: str, n: int, log: list[str]) -> Path:
-    """``n`` scripted-expert demos of ``env`` (seeds 0..n-1), recorded once per work folder."""
+    """``n`` scripted-expert demos of ``env`` (seeds 0..n-1), recorded once per work folder.
+
+    A file left by an earlier run is reused only if today's expert recorded it: a changed
+    expert (a new ``name``) records the demos again rather than reusing another expert's.
+    """
+    import numpy as np
+
+    from studio.experts import make_expert
+
     path = work / f"{env.split('/')[-1]}-{n}.h5"
+    expected = f"expert:{make_expert(env, rng=np.random.default_rng(0)).name}"
+    if path.exists() and _recorded_by(path) != expected:
+        print(f"{path} was recorded by another expert; recording it again", file=sys.stderr)
+        path.unlink()
     sh([*CLI, "collect", "--env", env, "--episodes", str(n), "--out", str(path),
         "--no-progress"], log, run=not path.exists())  # fmt: skip
     return path

@@ -53,7 +53,9 @@ class ArmPushExpert:
         rng: unused randomness source, kept for a uniform constructor.
     """
 
-    name = "scripted-arm-push"
+    # v2: the continuous field (v1 switched between "go round" and "push"); demos record the
+    # name, so files say which expert made them.
+    name = "scripted-arm-push-v2"
     K_R = 6.0  # radial gain (action units per metre)
     K_T = 2.0  # tangential command at theta = +-90 degrees
     ORBIT = 0.08  # orbit radius about the puck centre while going round (m)

@@ -44,3 +44,22 @@ def test_envs_quick_json_prints_only_json() -> None:
     assert figures["benchmark"] == "envs" and figures["quick"] is True
     assert {r["env"] for r in figures["env_vs_raw"]} >= {"Reacher-v5"}
     assert all(r["ratio"] > 0 for r in figures["env_vs_raw"])
+
+
+def test_quality_benchmarks_record_again_demos_another_expert_made(tmp_path: Path) -> None:
+    """A work folder's demo file is reused only if today's expert recorded it (the arm expert
+    changed once and a benchmark silently reused the old one's demos)."""
+    import h5py
+
+    from benchmarks.cli_runs import _recorded_by, collect
+
+    arm = "ImitationStudio/ArmPush-v0"
+    log: list[str] = []
+    path = collect(tmp_path, arm, 1, log)
+    today = _recorded_by(path)
+    assert today.startswith("expert:scripted-arm-push") and len(log) == 1
+    collect(tmp_path, arm, 1, log)  # the same expert: reused
+    with h5py.File(path, "r+") as f:
+        f["data/demo_0"].attrs["device"] = "expert:an-older-arm-expert"
+    collect(tmp_path, arm, 1, log)
+    assert _recorded_by(path) == today
