@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cli_runs import CLI, bc_score, collect, sh, write_keeping_notes
+from benchmarks.cli_runs import CLI, bc_score, collect, finish, sh
 
 ARM = "ImitationStudio/ArmPush-v0"
 RESULTS = Path(__file__).parent / "results" / "dagger.md"
@@ -193,12 +193,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> str:
     args = ap.parse_args(argv or [])
     quick = quick or args.quick
     f = run(quick, work=Path(args.work), seeds=args.seeds)
-    if args.json:
-        print(json.dumps(f, indent=2))
-    text = report(f)
-    if quick:
-        return text
-    return write_keeping_notes(RESULTS, text)
+    return finish(f, report, RESULTS, quick=quick, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -30,14 +30,13 @@ import importlib.util
 import json
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cli_runs import CLI, bc_score, collect, sh, write_keeping_notes
+from benchmarks.cli_runs import CLI, bc_score, collect, finish, sh
 
 REACHER, ARM = "Reacher-v5", "ImitationStudio/ArmPush-v0"
 RESULTS = Path(__file__).parent / "results" / "gail.md"
@@ -256,16 +255,7 @@ def reference_section(
                    "--seeds", str(s), "--quality-steps", str(steps), "--eval-every",
                    str(REF_EVAL_EVERY), "--eval-episodes", str(episodes),
                    "--out", str(out)]  # fmt: skip
-            shown = " ".join(["nice -n 19 .venv/bin/python", *cmd[1:]])
-            log.append(shown)
-            if todo:
-                print("$", shown, file=sys.stderr, flush=True)
-                tic = time.perf_counter()
-                res = subprocess.run(cmd, capture_output=True, text=True)
-                if res.returncode:
-                    print(res.stdout[-2000:], res.stderr[-3000:], file=sys.stderr)
-                    raise SystemExit(f"failed ({res.returncode}): {shown}")
-                print(f"  {time.perf_counter() - tic:.0f} s", file=sys.stderr, flush=True)
+            sh(cmd, log, run=todo, shown=" ".join(["nice -n 19 .venv/bin/python", *cmd[1:]]))
             runs.append({"demos": n, "seed": s, "evals": metrics(out.parent)})
     return {"available": True, "package": REFERENCE, "runs": runs}
 
@@ -407,12 +397,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> str:
     quick = quick or args.quick
     f = run(quick, work=Path(args.work), only=args.only, seeds=args.seeds,
             quality_steps=args.quality_steps, demos=args.demos)  # fmt: skip
-    if args.json:
-        print(json.dumps(f, indent=2))
-    text = report(f)
-    if quick:
-        return text
-    return write_keeping_notes(RESULTS, text)
+    return finish(f, report, RESULTS, quick=quick, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 CLI = [sys.executable, "-m", "studio"]
 
 
-def sh(cmd: list[str], log: list[str], *, run: bool = True) -> str:
-    """Record a command; run it unless ``run`` is false (its output is already in --work)."""
-    shown = " ".join(["imitation-studio", *cmd[3:]])
+def sh(cmd: list[str], log: list[str], *, run: bool = True, shown: str | None = None) -> str:
+    """Record a command; run it unless ``run`` is false (its output is already in --work).
+
+    ``shown``: how the report prints it (default: ``cmd`` as an ``imitation-studio`` command).
+    """
+    shown = shown or " ".join(["imitation-studio", *cmd[3:]])
     log.append(shown)
     if not run:
         return ""
@@ -79,6 +83,15 @@ def bc_score(
     if todo:
         (run / "eval.json").write_text(out)
     return json.loads((run / "eval.json").read_text())["policy"]
+
+
+def finish(figures: dict, report: Any, path: Path, *, quick: bool, as_json: bool) -> str:
+    """A benchmark's ending: the figures as JSON if asked, then the report, written to ``path``
+    (hand-written notes kept) unless the run was ``quick``."""
+    if as_json:
+        print(json.dumps(figures, indent=2))
+    text = report(figures)
+    return text if quick else write_keeping_notes(path, text)
 
 
 def write_keeping_notes(path: Path, text: str) -> str:
