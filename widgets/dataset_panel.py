@@ -126,6 +126,11 @@ class DatasetPanel(QWidget):
         self._table.setRowCount(len(self._rows))
         for r, row in enumerate(self._rows):
             ok = {True: "✓", False: "✗", None: "–"}[row.success]
+            # A relabel demo replays its rollout's states with a person's corrected actions:
+            # its success is the rollout's, and a bare ✗ read as "these labels failed".
+            relabel = row.source == "relabel" and row.success is not None
+            if relabel:
+                ok = f"rollout {ok}"
             values = (
                 row.name,
                 str(row.num_samples),
@@ -139,8 +144,14 @@ class DatasetPanel(QWidget):
                 if c in (1, 2):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 if c == 2 and row.success is not None:
-                    item.setForeground(QColor("#3cb371" if row.success else "#e0603c"))
-                if c == 0:
+                    colour = "#3cb371" if row.success else "#e0603c"
+                    item.setForeground(QColor("#909090" if relabel else colour))
+                if c == 2 and relabel:
+                    item.setToolTip(
+                        "How the relabelled rollout ended when the policy drove it; the "
+                        "labels are the corrections, not a new attempt."
+                    )
+                elif c == 0:
                     item.setToolTip(row.name + (f"\n{row.notes}" if row.notes else ""))
                 elif c == 3 and row.device:
                     item.setToolTip(row.device)

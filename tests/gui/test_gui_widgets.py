@@ -70,6 +70,19 @@ def test_dataset_panel_lists_and_keeps_the_selection(qtbot):
     assert blocker.args == ["demo_2"]
 
 
+def test_a_relabel_demo_shows_its_rollouts_outcome_as_such(qtbot):
+    panel = DatasetPanel()
+    qtbot.addWidget(panel)
+    panel.set_rows(
+        [DemoRow("demo_5", "policy", 300, False), DemoRow("demo_6", "relabel", 300, False)]
+    )
+    table = panel._table
+    assert table.item(0, 2).text() == "✗"
+    cell = table.item(1, 2)
+    assert cell.text() == "rollout ✗"
+    assert "corrections" in cell.toolTip()
+
+
 def test_episode_end_bar(qtbot):
     bar = EpisodeEndBar()
     qtbot.addWidget(bar)
