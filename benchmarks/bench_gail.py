@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cli_runs import CLI, bc_score, collect, finish, sh
+from benchmarks.cli_runs import CLI, bc_score, collect, finish, same_settings, sh
 
 REACHER, ARM = "Reacher-v5", "ImitationStudio/ArmPush-v0"
 RESULTS = Path(__file__).parent / "results" / "gail.md"
@@ -48,10 +48,14 @@ def metrics(run: Path) -> list[dict[str, float]]:
 
 def gail_run(work: Path, data: Path, name: str, seed: int, sets: dict[str, Any], log) -> list:
     run = work / "runs" / name
-    todo = not (run / "metrics.jsonl").exists() or "eval_return" not in metrics(run)[-1]
+    args = [f"--set={k}={v}" for k, v in sets.items()]
+    todo = (
+        not (run / "metrics.jsonl").exists()
+        or "eval_return" not in metrics(run)[-1]
+        or not same_settings(run, "gail", args)
+    )
     if todo:
         shutil.rmtree(run, ignore_errors=True)
-    args = [f"--set={k}={v}" for k, v in sets.items()]
     sh([*CLI, "train", "--algo", "gail", "--data", str(data), "--seed", str(seed),
         "--runs-dir", str(work / "runs"), "--name", name, "--threads", "1",
         "--no-progress", *args], log, run=todo)  # fmt: skip

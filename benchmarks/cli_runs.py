@@ -1,6 +1,7 @@
 """What the quality benchmarks (GAIL, DAgger) share: real ``imitation-studio`` commands, each
-recorded for the report and skipped when its output is already in the work folder, and a
-results file whose hand-written notes survive a rerun."""
+recorded for the report and skipped when its output is already in the work folder (a training
+run only if its ``config.json`` holds the settings the command gives today; demos only if
+today's expert recorded them), and a results file whose hand-written notes survive a rerun."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def bc_score(
 ) -> dict:  # fmt: skip
     """Train BC on ``data`` and evaluate it (``eval --json``'s ``policy`` figures)."""
     run = work / "runs" / name
-    todo = not (run / "eval.json").exists()
+    todo = not (run / "eval.json").exists() or not same_settings(run, "bc", extra)
     if todo:
         shutil.rmtree(run, ignore_errors=True)
     sh([*CLI, "train", "--algo", "bc", "--data", str(data), "--seed", str(seed),
@@ -83,6 +84,35 @@ def bc_score(
     if todo:
         (run / "eval.json").write_text(out)
     return json.loads((run / "eval.json").read_text())["policy"]
+
+
+def _sets(args: list[str]) -> dict[str, str]:
+    """The ``--set KEY=VALUE`` / ``--set=KEY=VALUE`` pairs of a command's arguments."""
+    pairs, it = {}, iter(args)
+    for a in it:
+        pair = (
+            next(it, "") if a == "--set" else a[len("--set=") :] if a.startswith("--set=") else ""
+        )
+        if "=" in pair:
+            key, value = pair.split("=", 1)
+            pairs[key] = value
+    return pairs
+
+
+def same_settings(run: Path, algo: str, args: list[str]) -> bool:
+    """Whether the run folder's ``config.json`` holds the settings ``args`` would give today.
+
+    A cached run is only reused when it is: a default changed since (say, GAIL's learning-rate
+    schedule) must not leave the report quoting a run made with the old one.
+    """
+    import algorithms
+
+    try:
+        saved = json.loads((run / "config.json").read_text())["config"]
+    except (OSError, ValueError, KeyError):
+        return False
+    today = algorithms.config_to_dict(algorithms.make_config(algo, _sets(args)))
+    return json.loads(json.dumps(today)) == saved
 
 
 def finish(figures: dict, report: Any, path: Path, *, quick: bool, as_json: bool) -> str:

@@ -63,3 +63,22 @@ def test_quality_benchmarks_record_again_demos_another_expert_made(tmp_path: Pat
         f["data/demo_0"].attrs["device"] = "expert:an-older-arm-expert"
     collect(tmp_path, arm, 1, log)
     assert _recorded_by(path) == today
+
+
+def test_quality_benchmarks_reuse_a_run_only_with_todays_settings(tmp_path: Path) -> None:
+    """A cached run whose settings differ from what the command gives today (a changed
+    default, or a changed --set) is trained again rather than quoted."""
+    import algorithms
+    from benchmarks.cli_runs import same_settings
+
+    run = tmp_path / "run"
+    assert not same_settings(run, "gail", [])  # no run folder yet
+    run.mkdir()
+    saved = algorithms.config_to_dict(algorithms.make_config("gail", {"warm_start": "0"}))
+    (run / "config.json").write_text(json.dumps({"config": saved}))
+    assert same_settings(run, "gail", ["--set=warm_start=0"])
+    assert same_settings(run, "gail", ["--set", "warm_start=0", "--obs-keys", "all"])
+    assert not same_settings(run, "gail", [])
+    saved["lr_anneal"] = not saved["lr_anneal"]  # as if made before a default changed
+    (run / "config.json").write_text(json.dumps({"config": saved}))
+    assert not same_settings(run, "gail", ["--set=warm_start=0"])
