@@ -12,10 +12,22 @@ Each round:
    with the learner's deviations in them. On the arm with every observation part the pure
    learner (``beta = 0``) mostly stands still from the start, and each failed rollout adds
    300 labels of one or two states: 4% -> 2% after a round, against 4% -> 13% -> 30% -> 69%
-   with the default schedule (benchmarks/results/dagger.md);
+   with the default schedule (benchmarks/results/dagger.md).
+   With ``gate = tau > 0`` the rollout is instead intervention-gated, as in HG-DAgger (Kelly
+   et al. 2019) and EnsembleDAgger (Menda et al. 2019), the studio's "take over when the
+   policy goes wrong": the learner drives until its action is more than ``tau`` (L2, action
+   units) from the expert's label for ``gate_after`` steps in a row; the expert then drives
+   until the gap has been at most ``tau`` for ``gate_hold`` steps in a row, and hands back
+   (:class:`InterventionGate`). The labels then sit on the learner's own states up to where
+   it goes wrong, plus the expert's recovery, rather than on the expert's path (beta mixing)
+   or on 300 steps of an unrecoverable failure (the pure learner). Beta mixing still applies
+   on top (``beta = 0`` for the gate alone). On the arm with every part, ``gate = 0.6``
+   learns faster in round 1 than the mixture (19-32% against 13-25%) but ends level with
+   it after round 3 (59%, 69%, 63% on seeds 0-2, against 69%, 63%, 56%; dagger.md);
 4. the expert labels every visited state, and each rollout is appended to the file as a demo:
    ``source="policy"``, per-step provenance (POLICY, or SCRIPTED where the expert's action was
-   executed), ``labels`` = the expert's actions, attributes ``dagger_round`` and ``beta``
+   executed), ``labels`` = the expert's actions, attributes ``dagger_round``, ``beta`` and,
+   with the gate, ``gate``, ``gate_after``, ``gate_hold``, ``expert_steps`` and ``takeovers``
    (no ``parent``: the rollout carries its own labels).
 
 **One code path for both kinds of labels.** :func:`aggregate` trains on expert actions only:
@@ -69,9 +81,14 @@ class DAggerConfig:
     eval_episodes: int = setting(100, "evaluation episodes after each training")
     eval_seed: int = setting(1000, "evaluation episode i resets with eval_seed + i")
     rollout_seed: int = setting(5000, "rollout j of round i resets with this + i*1000 + j")
+    gate: float = setting(
+        0.0, "expert takes over when |learner - expert| > gate (L2, action units); 0 = off"
+    )
+    gate_after: int = setting(1, "steps in a row over the gate before the expert takes over")
+    gate_hold: int = setting(3, "steps in a row within the gate before the expert hands back")
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "episodes_per_round", "eval_episodes"):
+        for name in ("rounds", "episodes_per_round", "eval_episodes", "gate_after", "gate_hold"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("beta", "beta_decay"):
@@ -79,6 +96,45 @@ class DAggerConfig:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.eval_seed < 0 or self.rollout_seed < 0:
             raise ValueError("eval_seed and rollout_seed must be >= 0")
+        if self.gate < 0:
+            raise ValueError(f"gate must be >= 0 (0 = off), got {self.gate}")
+
+
+class InterventionGate:
+    """Who drives a gated rollout: the learner until it strays, then the expert until it agrees.
+
+    The learner's proposal and the expert's label are compared at every step, whoever drives.
+    The expert takes over after ``after`` steps in a row with a gap over ``tau``, and hands back
+    after ``hold`` steps in a row with a gap at most ``tau`` (HG-DAgger's gating, with the
+    scripted expert as the person watching).
+
+    Args:
+        tau: the largest tolerated L2 distance between the two actions (> 0).
+        after: steps in a row over ``tau`` before the expert takes over.
+        hold: steps in a row within ``tau`` before the expert hands back.
+    """
+
+    def __init__(self, tau: float, *, after: int = 1, hold: int = 3) -> None:
+        if tau <= 0 or after < 1 or hold < 1:
+            raise ValueError(f"need tau > 0, after >= 1, hold >= 1; got {tau}, {after}, {hold}")
+        self.tau, self.after, self.hold = float(tau), int(after), int(hold)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start an episode with the learner driving."""
+        self.expert_drives = False
+        self.takeovers = 0
+        self._run = 0  # steps in a row that argue for a change of driver
+
+    def step(self, learner: np.ndarray, expert: np.ndarray) -> bool:
+        """Update with this step's two actions; returns whether the expert drives this step."""
+        far = float(np.linalg.norm(np.asarray(learner) - np.asarray(expert))) > self.tau
+        self._run = self._run + 1 if far != self.expert_drives else 0
+        if self._run >= (self.hold if self.expert_drives else self.after):
+            self.expert_drives = not self.expert_drives
+            self.takeovers += self.expert_drives
+            self._run = 0
+        return self.expert_drives
 
 
 _EXPERT_EXECUTED = (0, 2, 3, 255)  # Provenance HUMAN, RELABEL, SCRIPTED, UNKNOWN
@@ -166,16 +222,22 @@ def record_rollouts(
     beta: float,
     rng: np.random.Generator,
     round_index: int,
+    gate: InterventionGate | None = None,
 ) -> dict[str, float]:
     """Roll ``policy`` out (beta-mixed with ``expert``), label with ``expert``, append to ``path``.
 
+    With a ``gate`` (and an ``expert``) the expert also drives wherever the gate says so.
+
     Returns:
-        ``rollout_success`` and ``rollout_steps`` of these episodes.
+        ``rollout_success``, ``rollout_steps`` and ``rollout_expert_steps`` (steps that executed
+        the expert's action) of these episodes.
     """
     from recordings import Provenance, RecordingFile
 
     env = make_env(seeds[0])
-    steps, successes = 0, 0
+    steps, successes, by_expert = 0, 0, 0
+    if expert is None:
+        gate = None  # nobody to take over: the rollout is the learner's, for a person to label
     try:
         rf = RecordingFile(path)
         rf.set_env(env.env_args(), env.model_xml)
@@ -186,19 +248,27 @@ def record_rollouts(
             policy.reset(seed=seeds[i])
             if expert is not None:
                 expert.reset()
+            if gate is not None:
+                gate.reset()
+            attrs: dict[str, Any] = {"dagger_round": round_index, "beta": beta}
+            if gate is not None:
+                attrs |= {"gate": gate.tau, "gate_after": gate.after, "gate_hold": gate.hold}
             writer = rf.begin_episode(
                 source="policy",
                 device=f"policy:dagger-round-{round_index}",
-                attrs={"dagger_round": round_index, "beta": beta},
+                attrs=attrs,
                 seed=seeds[i],
             )
             info: dict[str, Any] = {}
-            done, n = False, 0
+            done, n, n_expert = False, 0, 0
             while not done and n < env.max_episode_steps:
                 x = obs if cols is None else obs[cols]
                 a_pol = np.asarray(policy.act(x.astype(np.float32)), np.float64)
                 label = np.asarray(expert.act(obs), np.float64) if expert is not None else None
                 use_expert = label is not None and rng.random() < beta
+                if gate is not None and label is not None:
+                    use_expert = gate.step(a_pol, label) or use_expert
+                n_expert += use_expert
                 a = np.clip(
                     label if use_expert and label is not None else a_pol, space.low, space.high
                 )
@@ -217,12 +287,20 @@ def record_rollouts(
                 )
                 obs, n = nxt, n + 1
             success = bool(info.get("is_success", False))
-            writer.finish(success=success)
+            done_attrs: dict[str, Any] = {}
+            if gate is not None:
+                done_attrs = {"expert_steps": n_expert, "takeovers": gate.takeovers}
+            writer.finish(success=success, **done_attrs)
             steps += n
+            by_expert += n_expert
             successes += success
     finally:
         env.close()
-    return {"rollout_success": successes / episodes, "rollout_steps": float(steps)}
+    return {
+        "rollout_success": successes / episodes,
+        "rollout_steps": float(steps),
+        "rollout_expert_steps": float(by_expert),
+    }
 
 
 def run_dagger(
@@ -248,13 +326,17 @@ def run_dagger(
     Yields (``round`` 0 is BC on the file as it was; round i follows i rounds of rollouts):
         ``round``, ``train_steps`` (aggregate size), ``labelled_steps`` (rows from labels),
         ``demos``, ``eval_success``, ``eval_return``, and from round 1 on ``beta``,
-        ``rollout_success`` and ``rollout_steps`` of the rollouts that round added.
+        ``rollout_success``, ``rollout_steps`` and ``rollout_expert_steps`` of the rollouts
+        that round added.
     """
     rng = np.random.default_rng(rng) if isinstance(rng, int | np.integer) else rng
     policy: Policy | None = None
     added: dict[str, float] = {}
     baseline: SameLabelsBC | None = None
     labels0 = 0
+    gate = None
+    if cfg.gate > 0:
+        gate = InterventionGate(cfg.gate, after=cfg.gate_after, hold=cfg.gate_hold)
     for rnd in range(cfg.rounds + 1):
         if rnd > 0:
             assert policy is not None
@@ -271,6 +353,7 @@ def run_dagger(
                 beta=beta,
                 rng=rng,
                 round_index=rnd,
+                gate=gate,
             )
             added["beta"] = beta
         data = aggregate(path, obs_keys)

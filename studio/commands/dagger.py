@@ -7,7 +7,12 @@ trains on the labels already in the file (a person's relabels from the studio), 
 new rollouts unlabelled for the next labelling session. --beta / --beta-decay: the paper's
 mixture policy, a rollout step executes the expert's action with probability beta * beta_decay
 ** (round - 1), by default 1, 0.5, 0.25 (--beta 0: the learner drives every step; with --expert
-file there is no expert to execute). BC settings: --set KEY=VALUE (as
+file there is no expert to execute). --gate TAU (0 = off): an intervention-gated rollout
+(HG-DAgger): the learner drives until its action is more than TAU (L2, action units) from the
+expert's for --gate-after steps in a row, then the expert drives until the two agree within TAU
+for --gate-hold steps in a row, and hands back; use it with --beta 0 (beta mixing still applies
+on top). Expert-driven steps are stored with provenance SCRIPTED, the learner's with POLICY.
+BC settings: --set KEY=VALUE (as
 ``train --algo bc``; here val_fraction defaults to 0: every labelled step trains).
 --bc-baseline (scripted expert): each round also trains BC on the file's first demos plus
 expert episodes (kept in memory, not in --data) holding as many steps as DAgger's labels so far,
@@ -57,6 +62,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="beta of round i = beta * beta_decay**(i-1) (default 0.5: 1, 0.5, 0.25, ...)",
     )
     parser.add_argument(
+        "--gate",
+        type=float,
+        default=0.0,
+        metavar="TAU",
+        help="intervention-gated rollouts: the expert takes over when the learner's action is "
+        "more than TAU (L2, action units) from its own, and hands back once they agree again; "
+        "use with --beta 0 (default 0: off, beta mixing only)",
+    )
+    parser.add_argument(
+        "--gate-after",
+        type=positive_int,
+        default=1,
+        help="steps in a row over TAU before the expert takes over (default 1)",
+    )
+    parser.add_argument(
+        "--gate-hold",
+        type=positive_int,
+        default=3,
+        help="steps in a row within TAU before the expert hands back (default 3)",
+    )
+    parser.add_argument(
         "--bc-baseline",
         action="store_true",
         help="each round also train BC on the demos plus scripted-expert episodes with as many "
@@ -86,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
     from studio.runfolder import choose_obs_keys, prepare_run_dir
 
     data_path = Path(args.data)
+    if args.gate > 0 and args.expert != "scripted":
+        print("dagger: --gate needs --expert scripted (an expert to take over)", file=sys.stderr)
+        return 2
     if args.bc_baseline and args.expert != "scripted":
         print("dagger: --bc-baseline needs --expert scripted (it collects expert episodes)",
               file=sys.stderr)  # fmt: skip
@@ -98,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
             episodes_per_round=args.episodes_per_round,
             beta=args.beta,
             beta_decay=args.beta_decay,
+            gate=args.gate,
+            gate_after=args.gate_after,
+            gate_hold=args.gate_hold,
             eval_episodes=args.eval_episodes,
             eval_seed=args.eval_seed,
         )
@@ -160,6 +192,13 @@ def run(args: argparse.Namespace) -> int:
                 f"round {summary['round']}: {summary['labelled_steps']} labelled steps, "
                 f"{summary['train_steps']} training steps, eval success "
                 f"{summary['eval_success']:.0%}, return {summary['eval_return']:.2f}"
+                + (
+                    f"; rollouts {summary['rollout_expert_steps']:.0f} of "
+                    f"{summary['rollout_steps']:.0f} steps expert-driven, "
+                    f"success {summary['rollout_success']:.0%}"
+                    if "rollout_steps" in summary
+                    else ""
+                )
                 + (
                     f"; BC with {summary['bc_labelled_steps']:.0f} more expert steps "
                     f"{summary['bc_success']:.0%}"

@@ -282,3 +282,62 @@ def test_a_take_over_relabelled_later_is_counted_once(tmp_path):
     data = dagger.aggregate(path, ["pos", "goal"])
     assert len(data.obs) == 3  # two person-driven steps once, one label: not 2 + 3
     assert data.lineage["labelled_steps"] == 1
+
+
+def test_the_gate_hands_control_to_the_expert_and_back():
+    gate = dagger.InterventionGate(0.5, after=2, hold=3)
+    near, far = np.zeros(2), np.array([1.0, 0.0])
+    who = [gate.step(a, np.zeros(2)) for a in [near, far, far, far, near, near, near, near]]
+    # Takes over at the 2nd far step in a row; the learner drives again from the 3rd near
+    # step in a row (its action is within tau there).
+    assert who == [False, False, True, True, True, True, False, False]
+    assert gate.takeovers == 1
+    gate.reset()
+    assert not gate.expert_drives and gate.takeovers == 0
+    with pytest.raises(ValueError, match="tau > 0"):
+        dagger.InterventionGate(0.0)
+    with pytest.raises(ValueError, match="gate must be >= 0"):
+        dagger.DAggerConfig(gate=-1.0)
+
+
+class WrongWay:
+    """A learner that always drives away from the goal's side: far from the expert's label."""
+
+    def reset(self, seed=None) -> None:
+        pass
+
+    def act(self, obs):
+        return -Expert().act(obs)
+
+
+def test_a_gated_rollout_marks_who_drove(tmp_path, monkeypatch):
+    path = tmp_path / "point.h5"
+    write_expert_demos(path, n=1)
+    monkeypatch.setattr(dagger, "obs_columns", lambda policy, env: None)
+    gate = dagger.InterventionGate(0.5, after=3, hold=2)
+    out = dagger.record_rollouts(
+        WrongWay(), make_env, path, expert=Expert(), episodes=2, seeds=[7, 8], beta=0.0,
+        rng=np.random.default_rng(0), round_index=1, gate=gate,
+    )  # fmt: skip
+    with Dataset(path) as ds:
+        for name in ds.demos[1:]:
+            info, ep = ds.info(name), ds.episode(name)
+            # The learner drives 2 steps; the expert takes over on the 3rd far step in a row
+            # (`after` = 3) and, as the learner never agrees with it, drives to the goal.
+            assert (ep.provenance[:2] == Provenance.POLICY).all()
+            assert (ep.provenance[2:] == Provenance.SCRIPTED).all()
+            np.testing.assert_allclose(ep.actions[2:], ep.labels[2:], atol=1e-6)
+            assert np.isfinite(ep.labels).all()  # every visited state labelled
+            assert info.attrs["gate"] == 0.5 and info.attrs["takeovers"] == 1
+            assert info.attrs["expert_steps"] == len(ep) - 2
+            assert info.success
+    assert out["rollout_success"] == 1.0
+    assert out["rollout_expert_steps"] == out["rollout_steps"] - 4
+
+
+def test_cli_gate_needs_an_expert_to_take_over(tmp_path, capsys):
+    from studio.cli import main
+
+    args = ["dagger", "--data", str(tmp_path / "x.h5"), "--expert", "file", "--gate", "0.3"]
+    assert main(args) == 2
+    assert "--gate needs --expert scripted" in capsys.readouterr().err
