@@ -79,6 +79,7 @@ class DaggerPanel(QWidget):
         self._buffer = ""
         self._stopping = False
         self._first = 0
+        self._gate_was_off = True
 
         self.expert = QComboBox()
         self.expert.addItem("scripted expert", "scripted")
@@ -96,6 +97,18 @@ class DaggerPanel(QWidget):
             "halved each round (1, 0.5, 0.25: the DAgger paper's schedule); 0: the policy "
             "drives every step. Every visited state is labelled either way."
         )
+        self.gate_spin = QDoubleSpinBox()
+        self.gate_spin.setRange(0.0, 2.0)
+        self.gate_spin.setSingleStep(0.05)
+        self.gate_spin.setDecimals(2)
+        self.gate_spin.setSpecialValueText("off")
+        self.gate_spin.setToolTip(
+            "Intervention-gated rollouts (HG-DAgger): the policy drives, and the expert takes "
+            "over when the policy's action is further than this from its own (L2, action "
+            "units), handing back once they agree again. Labels then sit where the policy "
+            "goes wrong. Setting it puts β to 0, so that the policy drives until then."
+        )
+        self.gate_spin.valueChanged.connect(self._on_gate)
         self.baseline = QCheckBox("BC beside it for the same number of expert labels")
         self.baseline.setToolTip(
             "Each round also trains BC on the demos plus scripted-expert episodes with as many "
@@ -110,6 +123,7 @@ class DaggerPanel(QWidget):
         form.addRow("BC steps", self.steps_spin)
         form.addRow("Evaluation episodes", self.eval_spin)
         form.addRow("Expert's share β", self.beta_spin)
+        form.addRow("Expert takes over when off by", self.gate_spin)
         form.addRow("", self.baseline)
         self.start_button = QPushButton("Start DAgger")
         self.start_button.clicked.connect(self.start)
@@ -162,6 +176,13 @@ class DaggerPanel(QWidget):
         # A person's labels come after the rollouts: no expert to execute or to compare with.
         self.baseline.setEnabled(not self.by_person)
         self.beta_spin.setEnabled(not self.by_person)
+        self.gate_spin.setEnabled(not self.by_person)
+
+    def _on_gate(self, value: float) -> None:
+        # With beta mixing on top, the expert would drive most of round 1 whatever the gate.
+        if value > 0 and self._gate_was_off:
+            self.beta_spin.setValue(0.0)
+        self._gate_was_off = value == 0
 
     # ----------------------------------------------------------------------------- running
     @property
@@ -196,11 +217,17 @@ class DaggerPanel(QWidget):
             "1",
             *(["--bc-baseline"] if self.baseline.isChecked() and not self.by_person else []),
             *([] if self.by_person else ["--beta", f"{self.beta_spin.value():g}"]),
+            *(["--gate", f"{self.gate_spin.value():g}"] if self.gated else []),
             "--runs-dir",
             str(self.run_dir.parent),
             "--name",
             self.run_dir.name,
         ]
+
+    @property
+    def gated(self) -> bool:
+        """Whether the scripted expert takes over where the policy strays (HG-DAgger)."""
+        return self.gate_spin.value() > 0 and not self.by_person
 
     @property
     def by_person(self) -> bool:

@@ -337,6 +337,23 @@ def test_calibration_measures_the_reaction_time_and_sets_the_offset(window, driv
     assert window.mode is Mode.RELABEL and not window.relabel.labelled.any()
 
 
+def test_the_dagger_dock_passes_the_take_over_gate(make_window, tmp_path):
+    w = make_window(recordings=tmp_path / "demos.h5")
+    panel = w.docks.dagger_panel
+    args = panel.arguments(tmp_path / "demos.h5")
+    assert "--gate" not in args and args[args.index("--beta") + 1] == "1"
+    panel.gate_spin.setValue(0.45)
+    args = panel.arguments(tmp_path / "demos.h5")
+    assert args[args.index("--gate") + 1] == "0.45"
+    assert args[args.index("--beta") + 1] == "0"  # the policy drives until the gate trips
+    panel.beta_spin.setValue(0.5)  # a person may still mix on top
+    panel.gate_spin.setValue(0.6)
+    assert panel.arguments(tmp_path / "demos.h5")[args.index("--beta") + 1] == "0.5"
+    panel.expert.setCurrentIndex(panel.expert.findData("file"))
+    assert "--gate" not in panel.arguments(tmp_path / "demos.h5")  # no expert to take over
+    assert not panel.gate_spin.isEnabled()
+
+
 def test_a_person_labels_between_dagger_rounds(make_window, tmp_path, arm_policy, qtbot):
     demos, _ = arm_policy
     shutil.copy(demos, tmp_path / "demos.h5")
