@@ -21,9 +21,9 @@ Each round:
    (:class:`InterventionGate`). The labels then sit on the learner's own states up to where
    it goes wrong, plus the expert's recovery, rather than on the expert's path (beta mixing)
    or on 300 steps of an unrecoverable failure (the pure learner). Beta mixing still applies
-   on top (``beta = 0`` for the gate alone). On the arm with every part, ``gate = 0.6``
-   learns faster in round 1 than the mixture (19-32% against 13-25%) but ends level with
-   it after round 3 (59%, 69%, 63% on seeds 0-2, against 69%, 63%, 56%; dagger.md);
+   on top (``beta = 0`` for the gate alone). On the arm with every part, ``gate = 0.45``
+   ends round 3 at 77%, 65%, 70% on seeds 0-2, against the mixture's 69%, 63%, 56%: ahead
+   on each seed, still short of 80% (0.6: 59%, 69%, 63%; benchmarks/results/dagger.md);
 4. the expert labels every visited state, and each rollout is appended to the file as a demo:
    ``source="policy"``, per-step provenance (POLICY, or SCRIPTED where the expert's action was
    executed), ``labels`` = the expert's actions, attributes ``dagger_round``, ``beta`` and,
