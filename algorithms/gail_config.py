@@ -39,6 +39,16 @@ class GAILConfig(TrainConfig):
         "discriminator input: D(s,a), D(s,s') or D(s) (state-only)",
         DISC_INPUTS,
     )
+    # Empty (all) by default. On Reacher-v5 a D that saw only the joint velocities and the
+    # fingertip-target vector (6,7,8,9) ended at -4.55 / -6.67 (10 demos seed 0 / 4 demos
+    # seed 1) against -6.17 / -9.73 seeing everything: with 10 targets in the demos, a D that
+    # sees the joint angles and the target learns which arm poses are the demos' instead of
+    # "at the target" (benchmarks/results/gail.md).
+    disc_obs_dims: tuple[int, ...] = setting(
+        (),
+        "observation columns the discriminator sees (indices into the policy's observation, "
+        "its parts concatenated in obs_keys order); empty = all of them",
+    )
     disc_hidden_sizes: tuple[int, ...] = setting((64, 64), "widths of the discriminator")
     disc_lr: float = setting(3e-4, "discriminator learning rate (Adam)")
     disc_updates: int = setting(8, "discriminator minibatch steps per round")
@@ -106,6 +116,11 @@ class GAILConfig(TrainConfig):
         if self.disc_input not in DISC_INPUTS:
             raise ValueError(f"disc_input must be one of {DISC_INPUTS}, got {self.disc_input!r}")
         self.disc_hidden_sizes = tuple(int(h) for h in self.disc_hidden_sizes)
+        self.disc_obs_dims = tuple(int(i) for i in self.disc_obs_dims)
+        if min(self.disc_obs_dims, default=0) < 0 or len(set(self.disc_obs_dims)) < len(
+            self.disc_obs_dims
+        ):
+            raise ValueError(f"disc_obs_dims needs distinct indices >= 0: {self.disc_obs_dims}")
         if not self.disc_hidden_sizes or min(self.disc_hidden_sizes) < 1:
             raise ValueError(f"disc_hidden_sizes needs positive widths: {self.disc_hidden_sizes}")
         for name in ("disc_lr", "policy_lr", "clip", "max_grad_norm"):

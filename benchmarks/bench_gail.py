@@ -10,7 +10,9 @@ report ``benchmarks/results/gail.md`` is written from the runs' ``metrics.jsonl`
 Sections: ``speed`` (Reacher-v5, 10 demos, no BC warm start nor BC term, a constant learning
 rate, 75k env steps), ``quality``
 (Reacher-v5, 10 and 4 demos, defaults, 300k env steps, BC on the same demos beside it),
-``arm`` (arm push, 4 demos, 300k env steps), ``reference`` (HumanCompatibleAI ``imitation``
+``features`` (the same, with a discriminator that sees only the joint velocities and the
+fingertip-target vector, ``disc_obs_dims=6,7,8,9``; not in the default list), ``arm`` (arm
+push, 4 demos, 300k env steps), ``reference`` (HumanCompatibleAI ``imitation``
 1.0.1's GAIL, SB3 PPO with 8 envs, on the very same Reacher-v5 demo files and budget, evaluated
 on the same episodes and timed the same way; only where ``imitation`` imports: ``make
 bench-reference`` installs it ``--no-deps`` beside ours). Evaluation: 100 episodes, seeds
@@ -39,6 +41,7 @@ from typing import Any
 from benchmarks.cli_runs import CLI, bc_score, collect, finish, same_settings, sh
 
 REACHER, ARM = "Reacher-v5", "ImitationStudio/ArmPush-v0"
+REACHER_DISC_DIMS = "6,7,8,9"  # the ``features`` section's D: joint velocities, tip - target
 RESULTS = Path(__file__).parent / "results" / "gail.md"
 
 
@@ -141,6 +144,21 @@ def _run(work: Path, *, quick: bool, only: str, seeds: str, quality_steps: int, 
                 e = gail_run(work, data, f"quality-{n}-s{s}", s, sets, log)
                 bc = bc_score(work, data, f"bc-reacher-{n}-s{s}", s, bc_extra, log, episodes)
                 f["quality"].append({"demos": n, "seed": s, "evals": e, "bc": bc})
+    if "features" in sections:
+        # Reacher-v5's observation: cos q (0-1), sin q (2-3), target (4-5), joint velocities
+        # (6-7), fingertip - target (8-9). A D that sees only the last two parts cannot learn
+        # which arm poses and targets the few demos had, only how the arm moves near a target.
+        f["features"] = []
+        for n in [int(d) for d in demos.split(",")]:
+            data = collect(work, REACHER, n, log)
+            for s in seed_list:
+                sets = {**ev, "eval_every": 50_000, "total_env_steps": quality_steps,
+                        "disc_obs_dims": REACHER_DISC_DIMS}  # fmt: skip
+                if quick:
+                    sets = {**sets, "eval_every": 0, "warm_start": QUICK["warm_start"]}
+                e = gail_run(work, data, f"features-{n}-s{s}", s, sets, log)
+                bc = bc_score(work, data, f"bc-reacher-{n}-s{s}", s, bc_extra, log, episodes)
+                f["features"].append({"demos": n, "seed": s, "evals": e, "bc": bc})
     if "arm" in sections:
         data = collect(work, ARM, 4, log)
         f["arm"] = []
@@ -356,6 +374,18 @@ def report(f: dict[str, Any]) -> str:
                 f"| {r['demos']} | {r['seed']} | {e[-1]['eval_return']:.2f} | "
                 f"{max(m['eval_return'] for m in e):.2f} | {r['bc']['mean_return']:.2f} |"
             )
+        lines.append("")
+    if "features" in f:
+        lines += [f"## Reacher-v5, defaults but D sees only the joint velocities and the "
+                  f"fingertip-target vector (`disc_obs_dims={REACHER_DISC_DIMS}`), "
+                  f"{f['quality_steps']:,} env steps", "",
+                  "| demos | seed | GAIL evals, every 50k steps | GAIL final eval | "
+                  "BC (same demos) |", "|---|---|---|---|---|"]  # fmt: skip
+        for r in f["features"]:
+            e = r["evals"]
+            curve = ", ".join(f"{m['eval_return']:.2f}" for m in e)
+            lines.append(f"| {r['demos']} | {r['seed']} | {curve} | {e[-1]['eval_return']:.2f} | "
+                         f"{r['bc']['mean_return']:.2f} |")  # fmt: skip
         lines.append("")
     if "arm" in f:
         lines += [

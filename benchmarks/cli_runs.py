@@ -111,8 +111,13 @@ def same_settings(run: Path, algo: str, args: list[str]) -> bool:
         saved = json.loads((run / "config.json").read_text())["config"]
     except (OSError, ValueError, KeyError):
         return False
-    today = algorithms.config_to_dict(algorithms.make_config(algo, _sets(args)))
-    return json.loads(json.dumps(today)) == saved
+    today = json.loads(
+        json.dumps(algorithms.config_to_dict(algorithms.make_config(algo, _sets(args))))
+    )
+    default = json.loads(json.dumps(algorithms.config_to_dict(algorithms.make_config(algo))))
+    # A setting added since the run was made is not in its config.json: at its default it
+    # means what the code did before it existed.
+    return all(saved[k] == v if k in saved else v == default[k] for k, v in today.items())
 
 
 def finish(figures: dict, report: Any, path: Path, *, quick: bool, as_json: bool) -> str:

@@ -79,6 +79,10 @@ def test_quality_benchmarks_reuse_a_run_only_with_todays_settings(tmp_path: Path
     assert same_settings(run, "gail", ["--set=warm_start=0"])
     assert same_settings(run, "gail", ["--set", "warm_start=0", "--obs-keys", "all"])
     assert not same_settings(run, "gail", [])
+    del saved["disc_obs_dims"]  # made before that setting existed: its default is the old code
+    (run / "config.json").write_text(json.dumps({"config": saved}))
+    assert same_settings(run, "gail", ["--set=warm_start=0"])
+    assert not same_settings(run, "gail", ["--set=warm_start=0", "--set=disc_obs_dims=1"])
     saved["lr_anneal"] = not saved["lr_anneal"]  # as if made before a default changed
     (run / "config.json").write_text(json.dumps({"config": saved}))
     assert not same_settings(run, "gail", ["--set=warm_start=0"])

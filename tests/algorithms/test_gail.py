@@ -251,6 +251,36 @@ def test_checkpoint_roundtrip_and_step_scores(demos, tmp_path):
         gail.step_scores(loaded, obs, demos.actions[:5])
 
 
+def test_discriminator_sees_only_the_chosen_columns(demos, tmp_path):
+    """``disc_obs_dims``: D reads the chosen observation columns and nothing else, before and
+    after a checkpoint round trip; an index past the observation is refused by name."""
+    for disc_input in ("obs_act", "obs_next_obs"):
+        t = trainer(demos, disc_obs_dims="1", disc_input=disc_input)
+        # The chosen column, the action (or that column of s'), the absorbing flag.
+        assert t.algo.disc[0].in_features == 3
+        obs, act, flag = t._expert
+        moved = obs.clone()
+        moved[:, 0] += 3.0  # the column D does not see
+        other = act if disc_input == "obs_act" else obs
+        other_moved = act if disc_input == "obs_act" else moved
+        with torch.no_grad():
+            same = t.algo.disc_logit(moved, other_moved, flag)
+            torch.testing.assert_close(same, t.algo.disc_logit(obs, other, flag))
+            moved[:, 1] += 3.0  # the column it sees
+            assert not torch.allclose(t.algo.disc_logit(moved, other, flag), same)
+    list(t.run())
+    loaded = algorithms.load_policy(t.save(tmp_path / "gail.pt"))
+    assert loaded.config.disc_obs_dims == (1,)
+    np.testing.assert_allclose(
+        gail.step_scores(loaded, demos.obs[:5], demos.actions[:5], next_obs=demos.obs[1:6]),
+        gail.step_scores(t.policy(), demos.obs[:5], demos.actions[:5], next_obs=demos.obs[1:6]),
+    )
+    with pytest.raises(ValueError, match="reach past the observation's 2 columns"):
+        trainer(demos, disc_obs_dims="0,2")
+    with pytest.raises(ValueError, match="distinct indices"):
+        algorithms.make_config("gail", {"disc_obs_dims": "1,1"})
+
+
 def test_stops_between_yields_and_restores_threads(demos):
     torch.set_num_threads(2)
     before = torch.get_num_threads()
