@@ -316,6 +316,20 @@ def reference_report(f: dict[str, Any]) -> list[str]:
     return lines
 
 
+def curve_rows(
+    runs: list[dict], lead: Any, key: str, fmt: str, bc_key: str, *, final: bool
+) -> list[str]:
+    """Table rows: ``lead(run)``, the evaluations' ``key`` every 50k steps (and the last one
+    again if ``final``), then BC's ``bc_key`` on the same demos; a blank line after."""
+    rows = []
+    for r in runs:
+        e = r["evals"]
+        cells = [lead(r), ", ".join(format(m[key], fmt) for m in e)]
+        cells += [format(e[-1][key], fmt)] if final else []
+        rows.append("| " + " | ".join([*cells, format(r["bc"][bc_key], fmt)]) + " |")
+    return [*rows, ""]
+
+
 def report(f: dict[str, Any]) -> str:
     """The figures as Markdown (without the hand-written notes of results/gail.md)."""
     n_ev = f["eval_episodes"]
@@ -381,12 +395,8 @@ def report(f: dict[str, Any]) -> str:
                   f"{f['quality_steps']:,} env steps", "",
                   "| demos | seed | GAIL evals, every 50k steps | GAIL final eval | "
                   "BC (same demos) |", "|---|---|---|---|---|"]  # fmt: skip
-        for r in f["features"]:
-            e = r["evals"]
-            curve = ", ".join(f"{m['eval_return']:.2f}" for m in e)
-            lines.append(f"| {r['demos']} | {r['seed']} | {curve} | {e[-1]['eval_return']:.2f} | "
-                         f"{r['bc']['mean_return']:.2f} |")  # fmt: skip
-        lines.append("")
+        lines += curve_rows(f["features"], lambda r: f"{r['demos']} | {r['seed']}",
+                            "eval_return", ".2f", "mean_return", final=True)  # fmt: skip
     if "arm" in f:
         lines += [
             "## Arm push, 4 demos (scene default parts)",
@@ -394,12 +404,9 @@ def report(f: dict[str, Any]) -> str:
             "| seed | env steps | GAIL eval success, every 50k steps | BC (same demos) |",
             "|---|---|---|---|",
         ]
-        for r in f["arm"]:
-            e = r["evals"]
-            curve = ", ".join(f"{m['eval_success']:.0%}" for m in e)
-            lines.append(f"| {r['seed']} | {int(e[-1]['env_steps']):,} | {curve} | "
-                         f"{r['bc']['success_rate']:.0%} |")  # fmt: skip
-        lines.append("")
+        lines += curve_rows(f["arm"],
+                            lambda r: f"{r['seed']} | {int(r['evals'][-1]['env_steps']):,}",
+                            "eval_success", ".0%", "success_rate", final=False)  # fmt: skip
     if "reference" in f:
         lines += reference_report(f)
     lines += ["## Commands", "", "```", *f["commands"], "```", ""]
