@@ -20,6 +20,8 @@ from algorithms.registry import register
 class GAIL(nn.Module):
     """Gaussian actor (state-independent std), critic and discriminator, in normalised units."""
 
+    disc_cols: torch.Tensor  # the observation columns D sees (a buffer; see __init__)
+
     def __init__(self, cfg: GAILConfig, *, obs_dim: int, act_dim: int) -> None:
         super().__init__()
         self.cfg = cfg
