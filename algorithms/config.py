@@ -8,6 +8,7 @@ saying what to fix (LeRobot's ``configuration_act.py`` does the same).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,15 @@ def setting(default: Any, help: str, choices: tuple[str, ...] | None = None) -> 
 
 ACTIVATIONS = ("relu", "gelu", "tanh")
 LR_SCHEDULES = ("constant", "cosine")
+
+
+def require(cfg: Any, names: str, ok: Callable[[Any], bool], rule: str) -> None:
+    """Raise ``ValueError("<name> must be <rule>, got <value>")`` for the first of the
+    space-separated setting ``names`` whose value fails ``ok``."""
+    for name in names.split():
+        value = getattr(cfg, name)
+        if not ok(value):
+            raise ValueError(f"{name} must be {rule}, got {value}")
 
 
 @dataclass

@@ -54,7 +54,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from algorithms.bc import BCConfig
-from algorithms.config import setting
+from algorithms.config import require, setting
 from algorithms.dagger_baseline import SameLabelsBC
 from algorithms.data import DemoData, file_sha256
 from algorithms.evaluation import evaluate, obs_columns
@@ -88,12 +88,9 @@ class DAggerConfig:
     gate_hold: int = setting(3, "steps in a row within the gate before the expert hands back")
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "episodes_per_round", "eval_episodes", "gate_after", "gate_hold"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("beta", "beta_decay"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        names = "rounds episodes_per_round eval_episodes gate_after gate_hold"
+        require(self, names, lambda v: v >= 1, ">= 1")
+        require(self, "beta beta_decay", lambda v: 0 <= v <= 1, "in [0, 1]")
         if self.eval_seed < 0 or self.rollout_seed < 0:
             raise ValueError("eval_seed and rollout_seed must be >= 0")
         if self.gate < 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algorithms.config import TrainConfig, setting
+from algorithms.config import TrainConfig, require, setting
 
 REWARDS = ("logit", "gail", "log_d")
 DISC_INPUTS = ("obs_act", "obs_next_obs", "obs")
@@ -101,16 +101,14 @@ class GAILConfig(TrainConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        positive = (
+        require(
+            self,
             "total_env_steps num_envs rollout_steps disc_batch_size ppo_epochs minibatch_size "
-            "eval_episodes"
+            "eval_episodes",
+            lambda v: v >= 1,
+            ">= 1",
         )
-        for name in positive.split():
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("warm_start", "disc_updates", "eval_every", "eval_seed"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        require(self, "warm_start disc_updates eval_every eval_seed", lambda v: v >= 0, ">= 0")
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
         if self.disc_input not in DISC_INPUTS:
@@ -123,21 +121,14 @@ class GAILConfig(TrainConfig):
             raise ValueError(f"disc_obs_dims needs distinct indices >= 0: {self.disc_obs_dims}")
         if not self.disc_hidden_sizes or min(self.disc_hidden_sizes) < 1:
             raise ValueError(f"disc_hidden_sizes needs positive widths: {self.disc_hidden_sizes}")
-        for name in ("disc_lr", "policy_lr", "clip", "max_grad_norm"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in (
-            "grad_penalty",
-            "grad_penalty_target",
-            "disc_noise",
-            "ent_coef",
-            "bc_coef",
-            "bc_anneal",
-            "vf_coef",
+        require(self, "disc_lr policy_lr clip max_grad_norm", lambda v: v > 0, "> 0")
+        require(
+            self,
+            "grad_penalty grad_penalty_target disc_noise ent_coef bc_coef bc_anneal vf_coef "
             "target_kl",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+            lambda v: v >= 0,
+            ">= 0",
+        )
         if not 0 < self.gamma < 1 or not 0 <= self.gae_lambda <= 1:
             raise ValueError(
                 f"need 0 < gamma < 1 and 0 <= gae_lambda <= 1: {self.gamma}, {self.gae_lambda}"

@@ -36,14 +36,13 @@ class GAIL(nn.Module):
         # The columns D sees (none = all): a buffer, so it follows the module to the device;
         # a checkpoint rebuilds it from the config.
         self.register_buffer("disc_cols", torch.tensor(cols, dtype=torch.long), persistent=False)
-        self._all_cols = not cols
         d_obs = len(cols) if cols else obs_dim
         extra = {"obs_act": act_dim, "obs_next_obs": d_obs, "obs": 0}[cfg.disc_input]
         self.disc = mlp(d_obs + extra + 1, cfg.disc_hidden_sizes, 1, cfg.activation)  # +flag
 
     def disc_logit(self, obs: torch.Tensor, other: torch.Tensor, absorbing: torch.Tensor) -> Any:
         """Logit of D (expert side = 1) for obs (B, D), action or next obs (B, ·), flag (B,)."""
-        if not self._all_cols:
+        if len(self.disc_cols):
             obs = obs[:, self.disc_cols]
             if self.cfg.disc_input == "obs_next_obs":
                 other = other[:, self.disc_cols]

@@ -133,32 +133,22 @@ def _run(work: Path, *, quick: bool, only: str, seeds: str, quality_steps: int, 
                     "total_env_steps": QUICK["speed_steps"] if quick else 75_000}  # fmt: skip
             f["speed"].append({"seed": s, "evals": gail_run(work, data, f"speed-s{s}", s, sets,
                                                             log)})  # fmt: skip
-    if "quality" in sections:
-        f["quality"] = []
+    # Reacher-v5's observation: cos q (0-1), sin q (2-3), target (4-5), joint velocities (6-7),
+    # fingertip - target (8-9). The ``features`` D sees only the last two parts, so it cannot
+    # learn which arm poses and targets the few demos had, only how the arm moves near a target.
+    for section, extra in (("quality", {}), ("features", {"disc_obs_dims": REACHER_DISC_DIMS})):
+        if section not in sections:
+            continue
+        f[section] = []
         for n in [int(d) for d in demos.split(",")]:
             data = collect(work, REACHER, n, log)
             for s in seed_list:
-                sets = {**ev, "eval_every": 50_000, "total_env_steps": quality_steps}
+                sets = {**ev, "eval_every": 50_000, "total_env_steps": quality_steps, **extra}
                 if quick:
                     sets = {**sets, "eval_every": 0, "warm_start": QUICK["warm_start"]}
-                e = gail_run(work, data, f"quality-{n}-s{s}", s, sets, log)
+                e = gail_run(work, data, f"{section}-{n}-s{s}", s, sets, log)
                 bc = bc_score(work, data, f"bc-reacher-{n}-s{s}", s, bc_extra, log, episodes)
-                f["quality"].append({"demos": n, "seed": s, "evals": e, "bc": bc})
-    if "features" in sections:
-        # Reacher-v5's observation: cos q (0-1), sin q (2-3), target (4-5), joint velocities
-        # (6-7), fingertip - target (8-9). A D that sees only the last two parts cannot learn
-        # which arm poses and targets the few demos had, only how the arm moves near a target.
-        f["features"] = []
-        for n in [int(d) for d in demos.split(",")]:
-            data = collect(work, REACHER, n, log)
-            for s in seed_list:
-                sets = {**ev, "eval_every": 50_000, "total_env_steps": quality_steps,
-                        "disc_obs_dims": REACHER_DISC_DIMS}  # fmt: skip
-                if quick:
-                    sets = {**sets, "eval_every": 0, "warm_start": QUICK["warm_start"]}
-                e = gail_run(work, data, f"features-{n}-s{s}", s, sets, log)
-                bc = bc_score(work, data, f"bc-reacher-{n}-s{s}", s, bc_extra, log, episodes)
-                f["features"].append({"demos": n, "seed": s, "evals": e, "bc": bc})
+                f[section].append({"demos": n, "seed": s, "evals": e, "bc": bc})
     if "arm" in sections:
         data = collect(work, ARM, 4, log)
         f["arm"] = []

@@ -12,12 +12,17 @@ from algorithms.dagger_baseline import BASELINE_SEED, SameLabelsBC
 from recordings import Dataset
 
 
-def test_baseline_adds_whole_expert_episodes_for_the_labels_and_keeps_the_file(tmp_path):
+def one_demo_baseline(tmp_path):
+    """A point-task file with one expert demo, its aggregate, and the baseline over it."""
     torch.set_num_threads(1)
     path = tmp_path / "point.h5"
     write_expert_demos(path, n=1)
     base = dagger.aggregate(path, ["pos", "goal"])
-    same = SameLabelsBC(base, Expert(), make_env, algorithms.make_config("bc", BC))
+    return path, base, SameLabelsBC(base, Expert(), make_env, algorithms.make_config("bc", BC))
+
+
+def test_baseline_adds_whole_expert_episodes_for_the_labels_and_keeps_the_file(tmp_path):
+    path, base, same = one_demo_baseline(tmp_path)
     assert len(same.data(0).obs) == len(base.obs)  # no labels: BC on the demos alone
     small = same.data(20)
     added = len(small.obs) - len(base.obs)
@@ -38,11 +43,7 @@ def test_baseline_adds_whole_expert_episodes_for_the_labels_and_keeps_the_file(t
 
 
 def test_baseline_scores_on_daggers_seeds(tmp_path):
-    torch.set_num_threads(1)
-    path = tmp_path / "point.h5"
-    write_expert_demos(path, n=1)
-    base = dagger.aggregate(path, ["pos", "goal"])
-    same = SameLabelsBC(base, Expert(), make_env, algorithms.make_config("bc", BC))
+    *_, same = one_demo_baseline(tmp_path)
     first = same.score(0, eval_episodes=20, eval_seed=1000, rng=0, device="cpu")
     more = same.score(400, eval_episodes=20, eval_seed=1000, rng=0, device="cpu")
     assert first["bc_labelled_steps"] == 0 and more["bc_labelled_steps"] >= 400
