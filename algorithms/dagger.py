@@ -86,6 +86,11 @@ class DAggerConfig:
     )
     gate_after: int = setting(1, "steps in a row over the gate before the expert takes over")
     gate_hold: int = setting(3, "steps in a row within the gate before the expert hands back")
+    expert_noise: float = setting(
+        0.0,
+        "std of Gaussian noise added to the expert's action where the expert drives a rollout "
+        "step (DART); its label stays the clean action; 0 = off",
+    )
 
     def __post_init__(self) -> None:
         names = "rounds episodes_per_round eval_episodes gate_after gate_hold"
@@ -93,8 +98,7 @@ class DAggerConfig:
         require(self, "beta beta_decay", lambda v: 0 <= v <= 1, "in [0, 1]")
         if self.eval_seed < 0 or self.rollout_seed < 0:
             raise ValueError("eval_seed and rollout_seed must be >= 0")
-        if self.gate < 0:
-            raise ValueError(f"gate must be >= 0 (0 = off), got {self.gate}")
+        require(self, "gate expert_noise", lambda v: v >= 0, ">= 0 (0 = off)")
 
 
 class InterventionGate:
@@ -220,10 +224,13 @@ def record_rollouts(
     rng: np.random.Generator,
     round_index: int,
     gate: InterventionGate | None = None,
+    expert_noise: float = 0.0,
 ) -> dict[str, float]:
     """Roll ``policy`` out (beta-mixed with ``expert``), label with ``expert``, append to ``path``.
 
-    With a ``gate`` (and an ``expert``) the expert also drives wherever the gate says so.
+    With a ``gate`` (and an ``expert``) the expert also drives wherever the gate says so. Where
+    the expert drives, ``expert_noise`` (a std, action units) perturbs the executed action; the
+    step's label stays the expert's clean action.
 
     Returns:
         ``rollout_success``, ``rollout_steps`` and ``rollout_expert_steps`` (steps that executed
@@ -248,6 +255,8 @@ def record_rollouts(
             if gate is not None:
                 gate.reset()
             attrs: dict[str, Any] = {"dagger_round": round_index, "beta": beta}
+            if expert_noise > 0:
+                attrs["expert_noise"] = expert_noise
             if gate is not None:
                 attrs |= {"gate": gate.tau, "gate_after": gate.after, "gate_hold": gate.hold}
             writer = rf.begin_episode(
@@ -266,9 +275,12 @@ def record_rollouts(
                 if gate is not None and label is not None:
                     use_expert = gate.step(a_pol, label) or use_expert
                 n_expert += use_expert
-                a = np.clip(
-                    label if use_expert and label is not None else a_pol, space.low, space.high
-                )
+                a = a_pol
+                if use_expert and label is not None:
+                    a = label
+                    if expert_noise > 0:
+                        a = label + rng.normal(0.0, expert_noise, size=label.shape)
+                a = np.clip(a, space.low, space.high)
                 state = env.get_state()
                 nxt, r, term, trunc, info = env.step(a.astype(space.dtype))
                 done = bool(term or trunc)
@@ -351,6 +363,7 @@ def run_dagger(
                 rng=rng,
                 round_index=rnd,
                 gate=gate,
+                expert_noise=cfg.expert_noise,
             )
             added["beta"] = beta
         data = aggregate(path, obs_keys)

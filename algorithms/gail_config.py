@@ -40,10 +40,11 @@ class GAILConfig(TrainConfig):
         DISC_INPUTS,
     )
     # Empty (all) by default. On Reacher-v5 a D that saw only the joint velocities and the
-    # fingertip-target vector (6,7,8,9) ended at -4.55 / -6.67 (10 demos seed 0 / 4 demos
-    # seed 1) against -6.17 / -9.73 seeing everything: with 10 targets in the demos, a D that
-    # sees the joint angles and the target learns which arm poses are the demos' instead of
-    # "at the target" (benchmarks/results/gail.md).
+    # fingertip-target vector (6,7,8,9) ended at -5.63 / -4.75 with 10 demos and -6.12 / -6.70
+    # with 4 (seeds 0 / 1) against -6.17 / -5.75 and -9.38 / -9.73 seeing everything: with
+    # few targets in the demos, a D that sees the joint angles and the target learns which arm
+    # poses are the demos' instead of "at the target" (benchmarks/results/gail.md). The
+    # columns are chosen by hand for Reacher, so they are not a default.
     disc_obs_dims: tuple[int, ...] = setting(
         (),
         "observation columns the discriminator sees (indices into the policy's observation, "

@@ -109,6 +109,17 @@ class DaggerPanel(QWidget):
             "goes wrong. Setting it puts β to 0, so that the policy drives until then."
         )
         self.gate_spin.valueChanged.connect(self._on_gate)
+        self.noise_spin = QDoubleSpinBox()
+        self.noise_spin.setRange(0.0, 1.0)
+        self.noise_spin.setSingleStep(0.1)
+        self.noise_spin.setDecimals(2)
+        self.noise_spin.setSpecialValueText("off")
+        self.noise_spin.setToolTip(
+            "DART: where the expert drives a rollout step, Gaussian noise of this std is added "
+            "to what it executes, and the step's label stays the expert's clean action. The "
+            "policy then learns corrections from states just off the expert's path, and cannot "
+            "lean on copying the previous motion (which the arm's joint velocities carry)."
+        )
         self.baseline = QCheckBox("BC beside it for the same number of expert labels")
         self.baseline.setToolTip(
             "Each round also trains BC on the demos plus scripted-expert episodes with as many "
@@ -124,6 +135,7 @@ class DaggerPanel(QWidget):
         form.addRow("Evaluation episodes", self.eval_spin)
         form.addRow("Expert's share β", self.beta_spin)
         form.addRow("Expert takes over when off by", self.gate_spin)
+        form.addRow("Noise on the expert's steps", self.noise_spin)
         form.addRow("", self.baseline)
         self.start_button = QPushButton("Start DAgger")
         self.start_button.clicked.connect(self.start)
@@ -177,6 +189,7 @@ class DaggerPanel(QWidget):
         self.baseline.setEnabled(not self.by_person)
         self.beta_spin.setEnabled(not self.by_person)
         self.gate_spin.setEnabled(not self.by_person)
+        self.noise_spin.setEnabled(not self.by_person)
 
     def _on_gate(self, value: float) -> None:
         # With beta mixing on top, the expert would drive most of round 1 whatever the gate.
@@ -218,6 +231,11 @@ class DaggerPanel(QWidget):
             *(["--bc-baseline"] if self.baseline.isChecked() and not self.by_person else []),
             *([] if self.by_person else ["--beta", f"{self.beta_spin.value():g}"]),
             *(["--gate", f"{self.gate_spin.value():g}"] if self.gated else []),
+            *(
+                ["--expert-noise", f"{self.noise_spin.value():g}"]
+                if self.noise_spin.value() > 0 and not self.by_person
+                else []
+            ),
             "--runs-dir",
             str(self.run_dir.parent),
             "--name",

@@ -12,6 +12,9 @@ file there is no expert to execute). --gate TAU (0 = off): an intervention-gated
 expert's for --gate-after steps in a row, then the expert drives until the two agree within TAU
 for --gate-hold steps in a row, and hands back; use it with --beta 0 (beta mixing still applies
 on top). Expert-driven steps are stored with provenance SCRIPTED, the learner's with POLICY.
+--expert-noise SIGMA (DART): Gaussian noise of this std is added to the expert's action wherever
+the expert drives a rollout step; the label stays the clean action, so the learner sees states
+off the expert's path, and motions that are not the expert's own, labelled with the correction.
 BC settings: --set KEY=VALUE (as
 ``train --algo bc``; here val_fraction defaults to 0: every labelled step trains).
 --bc-baseline (scripted expert): each round also trains BC on the file's first demos plus
@@ -83,6 +86,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="steps in a row within TAU before the expert hands back (default 3)",
     )
     parser.add_argument(
+        "--expert-noise",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="std of Gaussian noise on the expert's action where it drives a rollout step "
+        "(DART); the label stays the clean action (default 0: off)",
+    )
+    parser.add_argument(
         "--bc-baseline",
         action="store_true",
         help="each round also train BC on the demos plus scripted-expert episodes with as many "
@@ -115,6 +126,10 @@ def run(args: argparse.Namespace) -> int:
     if args.gate > 0 and args.expert != "scripted":
         print("dagger: --gate needs --expert scripted (an expert to take over)", file=sys.stderr)
         return 2
+    if args.expert_noise > 0 and args.expert != "scripted":
+        print("dagger: --expert-noise needs --expert scripted (an expert that drives)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     if args.bc_baseline and args.expert != "scripted":
         print("dagger: --bc-baseline needs --expert scripted (it collects expert episodes)",
               file=sys.stderr)  # fmt: skip
@@ -130,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             gate=args.gate,
             gate_after=args.gate_after,
             gate_hold=args.gate_hold,
+            expert_noise=args.expert_noise,
             eval_episodes=args.eval_episodes,
             eval_seed=args.eval_seed,
         )

@@ -341,3 +341,38 @@ def test_cli_gate_needs_an_expert_to_take_over(tmp_path, capsys):
     args = ["dagger", "--data", str(tmp_path / "x.h5"), "--expert", "file", "--gate", "0.3"]
     assert main(args) == 2
     assert "--gate needs --expert scripted" in capsys.readouterr().err
+
+
+def test_expert_noise_perturbs_what_the_expert_executes_not_its_label(tmp_path, monkeypatch):
+    """DART: a noisy expert-driven step executes label + noise and keeps the clean label."""
+    path = tmp_path / "point.h5"
+    write_expert_demos(path, n=1)
+    monkeypatch.setattr(dagger, "obs_columns", lambda policy, env: None)
+    dagger.record_rollouts(
+        WrongWay(), make_env, path, expert=Expert(), episodes=2, seeds=[7, 8], beta=1.0,
+        rng=np.random.default_rng(0), round_index=1, expert_noise=0.3,
+    )  # fmt: skip
+    with Dataset(path) as ds:
+        for name in ds.demos[1:]:
+            info, ep = ds.info(name), ds.episode(name)
+            assert info.attrs["expert_noise"] == 0.3
+            assert (ep.provenance == Provenance.SCRIPTED).all()  # beta 1: the expert drove
+            obs = np.concatenate([ep.obs["pos"], ep.obs["goal"]], -1)
+            clean = np.array([Expert().act(o) for o in obs])
+            np.testing.assert_allclose(ep.labels, clean, atol=1e-6)
+            gap = np.abs(ep.actions - np.clip(clean, -1, 1))
+            assert gap.max() > 0.1 and np.all(np.abs(ep.actions) <= 1.0)
+    data = dagger.aggregate(path, ["pos", "goal"])  # trains on the clean labels only
+    with Dataset(path) as ds:
+        labels = np.concatenate([ds.episode(n).labels for n in ds.demos[1:]])
+    np.testing.assert_allclose(data.actions[-len(labels) :], labels, atol=1e-6)
+    with pytest.raises(ValueError, match="expert_noise must be >= 0"):
+        dagger.DAggerConfig(expert_noise=-0.1)
+
+
+def test_cli_expert_noise_needs_an_expert_that_drives(tmp_path, capsys):
+    from studio.cli import main
+
+    args = ["dagger", "--data", str(tmp_path / "x.h5"), "--expert", "file"]
+    assert main([*args, "--expert-noise", "0.3"]) == 2
+    assert "--expert-noise needs --expert scripted" in capsys.readouterr().err

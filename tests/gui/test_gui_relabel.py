@@ -354,6 +354,21 @@ def test_the_dagger_dock_passes_the_take_over_gate(make_window, tmp_path):
     assert not panel.gate_spin.isEnabled()
 
 
+def test_the_dagger_dock_passes_the_noise_on_the_experts_steps(make_window, tmp_path, qtbot):
+    w = make_window(recordings=tmp_path / "demos.h5")
+    panel = w.docks.dagger_panel
+    assert "--expert-noise" not in panel.arguments(tmp_path / "demos.h5")  # off by default
+    edit = panel.noise_spin.lineEdit()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "0.4")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    args = panel.arguments(tmp_path / "demos.h5")
+    assert args[args.index("--expert-noise") + 1] == "0.4"
+    panel.expert.setCurrentIndex(panel.expert.findData("file"))
+    assert "--expert-noise" not in panel.arguments(tmp_path / "demos.h5")  # nobody executes
+    assert not panel.noise_spin.isEnabled()
+
+
 def test_a_person_labels_between_dagger_rounds(make_window, tmp_path, arm_policy, qtbot):
     demos, _ = arm_policy
     shutil.copy(demos, tmp_path / "demos.h5")
