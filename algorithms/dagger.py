@@ -23,7 +23,14 @@ Each round:
    or on 300 steps of an unrecoverable failure (the pure learner). Beta mixing still applies
    on top (``beta = 0`` for the gate alone). On the arm with every part, ``gate = 0.45``
    ends round 3 at 77%, 65%, 70% on seeds 0-2, against the mixture's 69%, 63%, 56%: ahead
-   on each seed, still short of 80% (0.6: 59%, 69%, 63%; benchmarks/results/dagger.md);
+   on each seed, still short of 80% (0.6: 59%, 69%, 63%; benchmarks/results/dagger.md).
+   With ``expert_noise = sigma > 0`` (DART, Laskey et al. 2017) Gaussian noise of that std
+   is added to what the expert executes wherever it drives a step, and the step's label
+   stays the expert's clean action. The learner then sees states just off the expert's path
+   with the correction as label, and the arm's joint velocities (which carry the previous
+   motion) stop predicting the label, so it cannot simply copy its last action (the
+   "copycat" failure that stalls the arm beside the puck). On the arm with every part,
+   sigma 0.4 takes the mixture to 85%, 66%, 72% and the gate to 75%, 74%, 76% (seeds 0-2);
 4. the expert labels every visited state, and each rollout is appended to the file as a demo:
    ``source="policy"``, per-step provenance (POLICY, or SCRIPTED where the expert's action was
    executed), ``labels`` = the expert's actions, attributes ``dagger_round``, ``beta`` and,

@@ -7,7 +7,9 @@ report ``benchmarks/results/dagger.md`` is written from the runs' ``summary.json
     nice -n 19 .venv/bin/python -m benchmarks.bench_dagger --work /tmp/dagger-bench --seeds 0,1
 
 Per seed: DAgger from 5 scripted demos (collect seeds 0-4), 3 rounds of 5 rollouts, every
-observation part (``--obs-keys all``), beside BC trained on 20 scripted demos (the same number of
+observation part (``--obs-keys all``), once per way of rolling out (``ROLLOUTS``: the paper's
+beta mixture; the same with noise on the expert's executed actions, DART; the take-over gate
+with that noise), beside BC trained on 20 scripted demos (the same number of
 episodes, collect seeds 0-19) with every part and with the scene's default parts (the
 causal-confusion lesson: BC on all parts keys on features the expert ignores). The scripted
 expert's own success (``eval --expert``, 300 episodes, seeds 1000-1299) is reported too.
@@ -55,6 +57,20 @@ QUICK = {
 }
 # Settings of the DAgger runs' BC (--set KEY=VALUE); the BC baselines use the same ones.
 DAGGER_SETS: list[str] = []
+# How the rollouts are driven: (what the report calls it, run-name prefix, dagger options).
+ROLLOUTS: list[tuple[str, str, list[str]]] = [
+    ("beta mixture 1, 0.5, 0.25", "dagger", ["--beta", "1", "--beta-decay", "0.5"]),
+    (
+        "beta mixture + expert noise 0.4",
+        "dagger-noise",
+        ["--beta", "1", "--beta-decay", "0.5", "--expert-noise", "0.4"],
+    ),
+    (
+        "take-over gate 0.45 + expert noise 0.4",
+        "dagger-gate-noise",
+        ["--beta", "0", "--gate", "0.45", "--expert-noise", "0.4"],
+    ),
+]
 
 
 def run(quick: bool = False, *, work: Path | None = None, seeds: str = "0,1") -> dict[str, Any]:
@@ -79,33 +95,35 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
         "seeds": seeds,
         "settings": {k: v for k, v in p.items() if k != "sets"},
         "bc_sets": [*p["sets"], *DAGGER_SETS],
+        "rollouts": [{"name": name, "options": opts} for name, _, opts in ROLLOUTS],
         "commands": log,
         "dagger": [],
     }
     src = collect(work, ARM, p["demos"], log)
     many = collect(work, ARM, p["bc_demos"], log)
     for s in [int(x) for x in seeds.split(",")]:
-        data = work / f"dagger-s{s}.h5"
-        run_dir = work / "runs" / f"dagger-s{s}"
-        todo = not (run_dir / "checkpoint.pt").exists()
-        if todo:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            shutil.copy(src, data)
-        log.append(f"cp {src} {data}")
-        sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS]]
-        sh([*CLI, "dagger", "--data", str(data), "--expert", "scripted",
-            "--rounds", str(p["rounds"]), "--episodes-per-round", str(p["per_round"]),
-            "--beta", "1", "--beta-decay", "0.5", "--obs-keys", "all",
-            "--eval-episodes", str(p["eval_episodes"]),
-            "--seed", str(s), "--runs-dir", str(work / "runs"), "--name", f"dagger-s{s}",
-            "--threads", "1", *sets], log, run=todo)  # fmt: skip
-        rounds = json.loads((run_dir / "summary.json").read_text())["rounds"]
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for name, prefix, opts in ROLLOUTS:
+            data = work / f"{prefix}-s{s}.h5"
+            run_dir = work / "runs" / f"{prefix}-s{s}"
+            todo = not (run_dir / "checkpoint.pt").exists()
+            if todo:
+                shutil.rmtree(run_dir, ignore_errors=True)
+                shutil.copy(src, data)
+            log.append(f"cp {src} {data}")
+            sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS]]
+            sh([*CLI, "dagger", "--data", str(data), "--expert", "scripted",
+                "--rounds", str(p["rounds"]), "--episodes-per-round", str(p["per_round"]),
+                *opts, "--obs-keys", "all", "--eval-episodes", str(p["eval_episodes"]),
+                "--seed", str(s), "--runs-dir", str(work / "runs"), "--name", f"{prefix}-s{s}",
+                "--threads", "1", *sets], log, run=todo)  # fmt: skip
+            runs[name] = json.loads((run_dir / "summary.json").read_text())["rounds"]
         n = p["bc_demos"]
         sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS]]
         eps = p["eval_episodes"]
         bc_all = bc_score(work, many, f"bc-{n}-all-s{s}", s, ["--obs-keys", "all", *sets], log, eps)
         bc_def = bc_score(work, many, f"bc-{n}-default-s{s}", s, sets, log, eps)
-        f["dagger"].append({"seed": s, "rounds": rounds, "bc_all": bc_all, "bc_default": bc_def})
+        f["dagger"].append({"seed": s, "runs": runs, "bc_all": bc_all, "bc_default": bc_def})
     # The scripted expert on its own: `eval --expert` runs it on the same seeds as the policy.
     ck = work / "runs" / f"bc-{p['bc_demos']}-default-s{seeds.split(',')[0]}" / "checkpoint.pt"
     ex_json = work / "expert-eval.json"
@@ -141,9 +159,13 @@ def report(f: dict[str, Any]) -> str:
         "",
         f"DAgger: {p['demos']} scripted demos, {p['rounds']} rounds of {p['per_round']} "
         "rollouts labelled by the scripted expert, every "
-        "observation part (`--obs-keys all`); a rollout step executes the expert's action with "
-        "probability beta = 1, 0.5, 0.25 in rounds 1, 2, 3 (the paper's mixture, `--beta 1 "
-        f"--beta-decay 0.5`). BC: {p['bc_demos']} scripted demos. BC settings "
+        "observation part (`--obs-keys all`), with each way of rolling out: the paper's mixture "
+        "(a rollout step executes the expert's action with probability beta = 1, 0.5, 0.25 in "
+        "rounds 1, 2, 3: `--beta 1 --beta-decay 0.5`); the same with Gaussian noise of std 0.4 "
+        "on what the expert executes, its label kept clean (DART: `--expert-noise 0.4`); and "
+        "the take-over gate (the learner drives until its action is 0.45 from the expert's, "
+        "then the expert until they agree: `--beta 0 --gate 0.45`) with that noise. "
+        f"BC: {p['bc_demos']} scripted demos. BC settings "
         f"changed from the defaults (DAgger's BC and the BC baselines alike): {sets}.",
         "",
     ]
@@ -157,25 +179,34 @@ def report(f: dict[str, Any]) -> str:
         "",
         "## DAgger, every observation part",
         "",
-        "| seed | round | labelled steps | training steps | rollout success | eval success |",
-        "|---|---|---|---|---|---|",
+        "| rollouts | seed | round | labelled steps | training steps | expert-driven rollout "
+        "steps | rollout success | eval success |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for d in f["dagger"]:
-        for r in d["rounds"]:
-            roll = _pct(r["rollout_success"]) if "rollout_success" in r else "-"
-            lines.append(f"| {d['seed']} | {r['round']} | {r['labelled_steps']} | "
-                         f"{r['train_steps']} | {roll} | {_pct(r['eval_success'])} |")  # fmt: skip
+    names = [r["name"] for r in f["rollouts"]]
+    for name in names:
+        for d in f["dagger"]:
+            for r in d["runs"][name]:
+                roll = _pct(r["rollout_success"]) if "rollout_success" in r else "-"
+                by = "-"
+                if "rollout_expert_steps" in r:
+                    by = f"{r['rollout_expert_steps']:.0f} of {r['rollout_steps']:.0f}"
+                lines.append(f"| {name} | {d['seed']} | {r['round']} | {r['labelled_steps']} | "
+                             f"{r['train_steps']} | {by} | {roll} | "
+                             f"{_pct(r['eval_success'])} |")  # fmt: skip
     lines += [
         "",
-        f"## BC on {p['bc_demos']} scripted demos (no labelled steps)",
+        f"## BC on {p['bc_demos']} scripted demos (no labelled steps) beside DAgger's last round",
         "",
-        "| seed | every part (`--obs-keys all`) | scene default parts | DAgger last round |",
-        "|---|---|---|---|",
+        "| seed | BC, every part (`--obs-keys all`) | BC, scene default parts | "
+        + " | ".join(f"DAgger, {n}" for n in names)
+        + " |",
+        "|---|---|---|" + "---|" * len(names),
     ]
     for d in f["dagger"]:
+        last = " | ".join(_pct(d["runs"][n][-1]["eval_success"]) for n in names)
         lines.append(f"| {d['seed']} | {_pct(d['bc_all']['success_rate'])} | "
-                     f"{_pct(d['bc_default']['success_rate'])} | "
-                     f"{_pct(d['rounds'][-1]['eval_success'])} |")  # fmt: skip
+                     f"{_pct(d['bc_default']['success_rate'])} | {last} |")  # fmt: skip
     lines += ["", "## Commands", "", "```", *f["commands"], "```", ""]
     return "\n".join(lines)
 

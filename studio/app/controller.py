@@ -46,6 +46,7 @@ class StudioController(QObject):
         episode_ended(reason, success, steps): a recorded episode stopped; keep or discard?
         episode_decided(text): the episode was kept or discarded (``"Saved demo_3"``).
         episode_result(reason, success): an episode ended (recorded or not).
+        episode_started(): the scene was reset (whichever scene is attached).
         speed_changed(speed): the one speed (live and playback) changed.
         paused_changed(paused): the simulation was paused or resumed.
         playback_loaded(name, episode): a demo is shown in playback.
@@ -57,6 +58,7 @@ class StudioController(QObject):
     episode_ended = Signal(str, bool, int)
     episode_decided = Signal(str)
     episode_result = Signal(str, bool)
+    episode_started = Signal()
     speed_changed = Signal(float)
     paused_changed = Signal(bool)
     playback_loaded = Signal(str, object)
@@ -117,6 +119,7 @@ class StudioController(QObject):
         scene.stepped.connect(self._on_stepped)
         scene.episode_finished.connect(self._on_episode_finished)
         scene.scene_reset.connect(self.policy.reset)  # a policy's history is per episode
+        scene.scene_reset.connect(self.episode_started.emit)
 
     def set_handler(self, command: str, handler: Callable[[], Any]) -> None:
         """Give a command its handler (the window's dialogs: files, help, quit)."""

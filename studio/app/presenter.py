@@ -36,6 +36,7 @@ class Presenter:
         self._banner_timer = QTimer(window)
         self._banner_timer.setSingleShot(True)
         self._banner_timer.timeout.connect(self._clear_banner)
+        self._showing_result = False  # the banner says how an unrecorded episode ended
 
     def connect(self) -> None:
         """Follow the parts' signals."""
@@ -49,6 +50,7 @@ class Presenter:
         c.episode_ended.connect(self.episode_ended)
         c.episode_decided.connect(self.episode_decided)
         c.episode_result.connect(self.episode_result)
+        c.episode_started.connect(self.episode_started)
         c.speed_changed.connect(self.speed_changed)
         c.paused_changed.connect(lambda _p: self.mode_changed(w.modes.mode))
         c.playback_loaded.connect(self.playback_loaded)
@@ -207,6 +209,15 @@ class Presenter:
     def episode_result(self, reason: str, success: bool) -> None:
         """An episode ended by itself."""
         self.w.viewport.set_banner(reason.capitalize(), _GREEN if success else _AMBER)
+        self._showing_result = True
+
+    def episode_started(self) -> None:
+        """A new episode began: how the last one ended is old news."""
+        # Live driving resets by itself after an episode ends; the banner used to stay, so
+        # "Time limit" sat over the next episode while the person drove it.
+        if self._showing_result:
+            self._showing_result = False
+            self._clear_banner()
 
     def episode_ended(self, reason: str, success: bool, steps: int) -> None:
         """A recording stopped: ask keep or discard."""

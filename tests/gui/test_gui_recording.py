@@ -66,16 +66,29 @@ def test_discard_leaves_no_trace(make_window, drive, tmp_path):
 
 
 def _expert_episode(window) -> None:
-    """Record one episode with the scripted expert at the wheel until it succeeds."""
+    """Run one episode (recorded if recording) with the scripted expert at the wheel until it
+    succeeds."""
     drive_scene = window.scene
     window.controller.set_paused(True)  # the scripted expert drives instead of the keys
     expert = make_expert(drive_scene.env_id, rng=np.random.default_rng(0))
     expert.reset()
     for _ in range(drive_scene.env.max_episode_steps):
         drive_scene.step_once(expert.act(drive_scene.obs))
-        if window.mode is not Mode.RECORDING:
+        if window.mode is not Mode.RECORDING and drive_scene.halted:
             break
     window.controller.set_paused(False)
+
+
+def test_how_a_live_episode_ended_goes_away_when_the_next_one_starts(make_window, drive):
+    """The result banner of an unrecorded episode used to stay over the next episode."""
+    window = make_window()
+    assert window.mode is Mode.LIVE
+    _expert_episode(window)  # not recording: the episode ends and the scene resets by itself
+    assert window.viewport.banner() == "Success"
+    drive.qtbot.waitUntil(lambda: not window.scene.halted, timeout=5_000)
+    assert window.viewport.banner() == ""
+    drive.hold(window.viewport, Qt.Key.Key_Right, 0.3)  # driving the new episode
+    assert window.viewport.banner() == ""
 
 
 def test_space_or_r_while_the_bar_asks_keeps_nothing(make_window, drive, tmp_path):
