@@ -53,6 +53,17 @@ def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
     return s
 
 
+def _off_spin(hi: float, step: float, tip: str) -> QDoubleSpinBox:
+    """A non-negative amount whose 0 reads "off"."""
+    s = QDoubleSpinBox()
+    s.setRange(0.0, hi)
+    s.setSingleStep(step)
+    s.setDecimals(2)
+    s.setSpecialValueText("off")
+    s.setToolTip(tip)
+    return s
+
+
 class DaggerPanel(QWidget):
     """Settings, Start/Stop, the per-round chart and the process's log.
 
@@ -97,28 +108,22 @@ class DaggerPanel(QWidget):
             "halved each round (1, 0.5, 0.25: the DAgger paper's schedule); 0: the policy "
             "drives every step. Every visited state is labelled either way."
         )
-        self.gate_spin = QDoubleSpinBox()
-        self.gate_spin.setRange(0.0, 2.0)
-        self.gate_spin.setSingleStep(0.05)
-        self.gate_spin.setDecimals(2)
-        self.gate_spin.setSpecialValueText("off")
-        self.gate_spin.setToolTip(
+        self.gate_spin = _off_spin(
+            2.0,
+            0.05,
             "Intervention-gated rollouts (HG-DAgger): the policy drives, and the expert takes "
             "over when the policy's action is further than this from its own (L2, action "
             "units), handing back once they agree again. Labels then sit where the policy "
-            "goes wrong. Setting it puts β to 0, so that the policy drives until then."
+            "goes wrong. Setting it puts β to 0, so that the policy drives until then.",
         )
         self.gate_spin.valueChanged.connect(self._on_gate)
-        self.noise_spin = QDoubleSpinBox()
-        self.noise_spin.setRange(0.0, 1.0)
-        self.noise_spin.setSingleStep(0.1)
-        self.noise_spin.setDecimals(2)
-        self.noise_spin.setSpecialValueText("off")
-        self.noise_spin.setToolTip(
+        self.noise_spin = _off_spin(
+            1.0,
+            0.1,
             "DART: where the expert drives a rollout step, Gaussian noise of this std is added "
             "to what it executes, and the step's label stays the expert's clean action. The "
             "policy then learns corrections from states just off the expert's path, and cannot "
-            "lean on copying the previous motion (which the arm's joint velocities carry)."
+            "lean on copying the previous motion (which the arm's joint velocities carry).",
         )
         self.baseline = QCheckBox("BC beside it for the same number of expert labels")
         self.baseline.setToolTip(
