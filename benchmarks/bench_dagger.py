@@ -7,12 +7,14 @@ report ``benchmarks/results/dagger.md`` is written from the runs' ``summary.json
     nice -n 19 .venv/bin/python -m benchmarks.bench_dagger --work /tmp/dagger-bench --seeds 0,1
 
 Per seed: DAgger from 5 scripted demos (collect seeds 0-4), 3 rounds of 5 rollouts, every
-observation part (``--obs-keys all``), once per way of rolling out (``ROLLOUTS``: the paper's
-beta mixture; the same with noise on the expert's executed actions, DART; the take-over gate
-with that noise), beside BC trained on 20 scripted demos (the same number of
-episodes, collect seeds 0-19) with every part and with the scene's default parts (the
-causal-confusion lesson: BC on all parts keys on features the expert ignores). The scripted
-expert's own success (``eval --expert``, 300 episodes, seeds 1000-1299) is reported too.
+observation part (``--obs-keys all``), once per way of rolling out (``ROLLOUTS``: the paper's beta
+mixture; the same with noise on the expert's executed actions, DART; the take-over gate with that
+noise; the expert driving round 1 with that noise, then the gate, on a GELU network), beside BC
+trained on 20 scripted demos (the same number of episodes, collect seeds 0-19) with every part and
+with the scene's default parts (the causal-confusion lesson: BC on all parts keys on features the
+expert ignores), once per learner (``LEARNERS``) that the DAgger rows use, so each DAgger row has
+its like-for-like BC. The scripted expert's own success (``eval --expert``, 300 episodes, seeds
+1000-1299) is reported too.
 Evaluation: 100 episodes, seeds 1000-1099, deterministic policy.
 
 Also ``python -m benchmarks dagger`` (the defaults above). ``--quick`` (about 30 s of CPU, in a
@@ -57,18 +59,32 @@ QUICK = {
 }
 # Settings of the DAgger runs' BC (--set KEY=VALUE); the BC baselines use the same ones.
 DAGGER_SETS: list[str] = []
-# How the rollouts are driven: (what the report calls it, run-name prefix, dagger options).
-ROLLOUTS: list[tuple[str, str, list[str]]] = [
-    ("beta mixture 1, 0.5, 0.25", "dagger", ["--beta", "1", "--beta-decay", "0.5"]),
+# The BC learners compared: (what the report calls it, run-name suffix, BC --set KEY=VALUE).
+LEARNERS: list[tuple[str, str, list[str]]] = [
+    ("BC defaults (ReLU)", "", []),
+    ("GELU", "-gelu", ["activation=gelu"]),
+]
+# How the rollouts are driven and who learns: (what the report calls it, run-name prefix,
+# dagger options, the LEARNERS entry).
+ROLLOUTS: list[tuple[str, str, list[str], str]] = [
+    ("beta mixture 1, 0.5, 0.25", "dagger", ["--beta", "1", "--beta-decay", "0.5"], ""),
     (
         "beta mixture + expert noise 0.4",
         "dagger-noise",
         ["--beta", "1", "--beta-decay", "0.5", "--expert-noise", "0.4"],
+        "",
     ),
     (
         "take-over gate 0.45 + expert noise 0.4",
         "dagger-gate-noise",
         ["--beta", "0", "--gate", "0.45", "--expert-noise", "0.4"],
+        "",
+    ),
+    (
+        "round 1 expert-driven, then the gate 0.45; expert noise 0.4; GELU",
+        "dagger-recipe-gelu",
+        ["--beta", "1", "--beta-decay", "0", "--gate", "0.45", "--expert-noise", "0.4"],
+        "-gelu",
     ),
 ]
 
@@ -95,7 +111,11 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
         "seeds": seeds,
         "settings": {k: v for k, v in p.items() if k != "sets"},
         "bc_sets": [*p["sets"], *DAGGER_SETS],
-        "rollouts": [{"name": name, "options": opts} for name, _, opts in ROLLOUTS],
+        "rollouts": [
+            {"name": name, "options": opts, "learner": learner}
+            for name, _, opts, learner in ROLLOUTS
+        ],
+        "learners": [{"name": name, "suffix": sfx, "sets": x} for name, sfx, x in LEARNERS],
         "commands": log,
         "dagger": [],
     }
@@ -103,7 +123,7 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
     many = collect(work, ARM, p["bc_demos"], log)
     for s in [int(x) for x in seeds.split(",")]:
         runs: dict[str, list[dict[str, Any]]] = {}
-        for name, prefix, opts in ROLLOUTS:
+        for name, prefix, opts, learner in ROLLOUTS:
             data = work / f"{prefix}-s{s}.h5"
             run_dir = work / "runs" / f"{prefix}-s{s}"
             todo = not (run_dir / "checkpoint.pt").exists()
@@ -111,7 +131,7 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
                 shutil.rmtree(run_dir, ignore_errors=True)
                 shutil.copy(src, data)
             log.append(f"cp {src} {data}")
-            sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS]]
+            sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS, *_learner_sets(learner)]]
             sh([*CLI, "dagger", "--data", str(data), "--expert", "scripted",
                 "--rounds", str(p["rounds"]), "--episodes-per-round", str(p["per_round"]),
                 *opts, "--obs-keys", "all", "--eval-episodes", str(p["eval_episodes"]),
@@ -121,7 +141,11 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
         n = p["bc_demos"]
         sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS]]
         eps = p["eval_episodes"]
-        bc_all = bc_score(work, many, f"bc-{n}-all-s{s}", s, ["--obs-keys", "all", *sets], log, eps)
+        bc_all = {}
+        for _, sfx, extra in LEARNERS:
+            both = [*sets, *(f"--set={x}" for x in extra)]
+            name = f"bc-{n}-all{sfx}-s{s}"
+            bc_all[sfx] = bc_score(work, many, name, s, ["--obs-keys", "all", *both], log, eps)
         bc_def = bc_score(work, many, f"bc-{n}-default-s{s}", s, sets, log, eps)
         f["dagger"].append({"seed": s, "runs": runs, "bc_all": bc_all, "bc_default": bc_def})
     # The scripted expert on its own: `eval --expert` runs it on the same seeds as the policy.
@@ -134,6 +158,10 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
         ex_json.write_text(out)
     f["expert"] = json.loads(ex_json.read_text())["expert"]
     return f
+
+
+def _learner_sets(suffix: str) -> list[str]:
+    return next(x for _, sfx, x in LEARNERS if sfx == suffix)
 
 
 def _pct(x: float) -> str:
@@ -164,8 +192,11 @@ def report(f: dict[str, Any]) -> str:
         "rounds 1, 2, 3: `--beta 1 --beta-decay 0.5`); the same with Gaussian noise of std 0.4 "
         "on what the expert executes, its label kept clean (DART: `--expert-noise 0.4`); and "
         "the take-over gate (the learner drives until its action is 0.45 from the expert's, "
-        "then the expert until they agree: `--beta 0 --gate 0.45`) with that noise. "
-        f"BC: {p['bc_demos']} scripted demos. BC settings "
+        "then the expert until they agree: `--beta 0 --gate 0.45`) with that noise; and the "
+        "expert driving all of round 1 with that noise, then the gate alone (`--beta 1 "
+        "--beta-decay 0 --gate 0.45 --expert-noise 0.4`), with a GELU network "
+        "(`--set activation=gelu`). "
+        f"BC: {p['bc_demos']} scripted demos, once per learner the DAgger rows use. BC settings "
         f"changed from the defaults (DAgger's BC and the BC baselines alike): {sets}.",
         "",
     ]
@@ -198,15 +229,18 @@ def report(f: dict[str, Any]) -> str:
         "",
         f"## BC on {p['bc_demos']} scripted demos (no labelled steps) beside DAgger's last round",
         "",
-        "| seed | BC, every part (`--obs-keys all`) | BC, scene default parts | "
+        "| seed | "
+        + " | ".join(f"BC, every part, {x['name']}" for x in f["learners"])
+        + " | BC, scene default parts | "
         + " | ".join(f"DAgger, {n}" for n in names)
         + " |",
-        "|---|---|---|" + "---|" * len(names),
+        "|---|" + "---|" * (len(f["learners"]) + 1 + len(names)),
     ]
     for d in f["dagger"]:
+        bc = " | ".join(_pct(d["bc_all"][x["suffix"]]["success_rate"]) for x in f["learners"])
         last = " | ".join(_pct(d["runs"][n][-1]["eval_success"]) for n in names)
-        lines.append(f"| {d['seed']} | {_pct(d['bc_all']['success_rate'])} | "
-                     f"{_pct(d['bc_default']['success_rate'])} | {last} |")  # fmt: skip
+        lines.append(f"| {d['seed']} | {bc} | {_pct(d['bc_default']['success_rate'])} | "
+                     f"{last} |")  # fmt: skip
     lines += ["", "## Commands", "", "```", *f["commands"], "```", ""]
     return "\n".join(lines)
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -105,8 +106,17 @@ class DaggerPanel(QWidget):
         self.beta_spin.setValue(1.0)
         self.beta_spin.setToolTip(
             "Round 1's rollouts execute the expert's action at each step with this probability, "
-            "halved each round (1, 0.5, 0.25: the DAgger paper's schedule); 0: the policy "
-            "drives every step. Every visited state is labelled either way."
+            "multiplied by the decay each round (1, 0.5, 0.25: the DAgger paper's schedule); "
+            "0: the policy drives every step. Every visited state is labelled either way."
+        )
+        self.decay_spin = QDoubleSpinBox()
+        self.decay_spin.setRange(0.0, 1.0)
+        self.decay_spin.setSingleStep(0.25)
+        self.decay_spin.setValue(0.5)
+        self.decay_spin.setToolTip(
+            "β of round i = β × decay^(i−1). 0.5 halves it each round; 0 lets the expert "
+            "drive round 1 only (with the take-over gate: round 1 gathers the expert's own "
+            "corrections, later rounds the policy's)."
         )
         self.gate_spin = _off_spin(
             2.0,
@@ -125,6 +135,14 @@ class DaggerPanel(QWidget):
             "policy then learns corrections from states just off the expert's path, and cannot "
             "lean on copying the previous motion (which the arm's joint velocities carry).",
         )
+        self.bc_sets = QLineEdit()
+        self.bc_sets.setPlaceholderText("e.g. activation=gelu hidden_sizes=512,512")
+        self.bc_sets.setToolTip(
+            "More BC settings for every round's training, as KEY=VALUE pairs separated by "
+            "spaces (the Train form's names; `imitation-studio train --algo bc "
+            "--list-settings` lists them). On the arm with every observation part a GELU network "
+            "(activation=gelu) learnt the expert's field better than the default ReLU one."
+        )
         self.baseline = QCheckBox("BC beside it for the same number of expert labels")
         self.baseline.setToolTip(
             "Each round also trains BC on the demos plus scripted-expert episodes with as many "
@@ -139,8 +157,10 @@ class DaggerPanel(QWidget):
         form.addRow("BC steps", self.steps_spin)
         form.addRow("Evaluation episodes", self.eval_spin)
         form.addRow("Expert's share β", self.beta_spin)
+        form.addRow("β decay per round", self.decay_spin)
         form.addRow("Expert takes over when off by", self.gate_spin)
         form.addRow("Noise on the expert's steps", self.noise_spin)
+        form.addRow("More BC settings", self.bc_sets)
         form.addRow("", self.baseline)
         self.start_button = QPushButton("Start DAgger")
         self.start_button.clicked.connect(self.start)
@@ -193,6 +213,7 @@ class DaggerPanel(QWidget):
         # A person's labels come after the rollouts: no expert to execute or to compare with.
         self.baseline.setEnabled(not self.by_person)
         self.beta_spin.setEnabled(not self.by_person)
+        self.decay_spin.setEnabled(not self.by_person)
         self.gate_spin.setEnabled(not self.by_person)
         self.noise_spin.setEnabled(not self.by_person)
 
@@ -229,12 +250,22 @@ class DaggerPanel(QWidget):
             str(self.eval_spin.value()),
             "--set",
             f"steps={self.steps_spin.value()}",
+            *(x for k, v in self.more_bc_settings().items() for x in ("--set", f"{k}={v}")),
             "--device",
             "cpu",
             "--threads",
             "1",
             *(["--bc-baseline"] if self.baseline.isChecked() and not self.by_person else []),
-            *([] if self.by_person else ["--beta", f"{self.beta_spin.value():g}"]),
+            *(
+                []
+                if self.by_person
+                else [
+                    "--beta",
+                    f"{self.beta_spin.value():g}",
+                    "--beta-decay",
+                    f"{self.decay_spin.value():g}",
+                ]
+            ),
             *(["--gate", f"{self.gate_spin.value():g}"] if self.gated else []),
             *(
                 ["--expert-noise", f"{self.noise_spin.value():g}"]
@@ -246,6 +277,23 @@ class DaggerPanel(QWidget):
             "--name",
             self.run_dir.name,
         ]
+
+    def more_bc_settings(self) -> dict[str, str]:
+        """The "More BC settings" field as KEY -> VALUE.
+
+        Raises:
+            ValueError: a pair is not KEY=VALUE, or BC has no such setting or rejects the value.
+        """
+        import algorithms
+
+        pairs: dict[str, str] = {}
+        for pair in self.bc_sets.text().split():
+            key, sep, value = pair.partition("=")
+            if not sep or not key or not value:
+                raise ValueError(f"{pair!r} is not KEY=VALUE")
+            pairs[key] = value
+        algorithms.make_config("bc", pairs)
+        return pairs
 
     @property
     def gated(self) -> bool:
@@ -269,6 +317,11 @@ class DaggerPanel(QWidget):
             return False
         if path is None or not Path(path).exists():
             self.status_label.setText("Open a recordings file with demos first (File ▸ Open).")
+            return False
+        try:
+            self.more_bc_settings()
+        except ValueError as exc:
+            self.status_label.setText(f"More BC settings: {exc}")
             return False
         self._first = len(self.rounds) if self.by_person else 0
         if not self.by_person:  # a person's rounds add up over Starts; the expert's do not

@@ -397,3 +397,30 @@ def test_a_person_labels_between_dagger_rounds(make_window, tmp_path, arm_policy
         panel.start()
     points = panel.points()
     assert len(points) == 4 and points[2][0] == points[0][0] + 5
+
+
+def test_the_dagger_dock_passes_the_beta_decay_and_more_bc_settings(make_window, tmp_path, qtbot):
+    w = make_window(recordings=tmp_path / "demos.h5")
+    panel = w.docks.dagger_panel
+    args = panel.arguments(tmp_path / "demos.h5")
+    assert args[args.index("--beta-decay") + 1] == "0.5"  # the paper's halving by default
+
+    def type_into(edit, text: str) -> None:
+        edit.selectAll()
+        qtbot.keyClicks(edit, text)
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+    type_into(panel.decay_spin.lineEdit(), "0")  # the expert drives round 1 only
+    type_into(panel.bc_sets, "activation=gelu  hidden_sizes=512,512")
+    args = panel.arguments(tmp_path / "demos.h5")
+    assert args[args.index("--beta-decay") + 1] == "0"
+    sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
+    assert sets[-2:] == ["activation=gelu", "hidden_sizes=512,512"]
+
+    type_into(panel.bc_sets, "activaton=gelu")  # a typo: said, and nothing starts
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert not panel.running
+    assert "More BC settings: bc has no setting 'activaton'" in panel.status_label.text()
+    type_into(panel.bc_sets, "gelu")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert not panel.running and "'gelu' is not KEY=VALUE" in panel.status_label.text()
