@@ -34,7 +34,11 @@ def _kill_at_random(
     first = proc.stdout.readline() if wait_ready else ""
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate()
+    # Read the rest through the same buffered file: readline() may already hold later lines
+    # ("COMMITTED 0 ..." when the writer was quick), which communicate() would skip, since it
+    # reads the raw pipe. The writer is dead, so reading one pipe to its end cannot block.
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.wait()
     assert proc.returncode == -signal.SIGKILL, err  # it died of the kill, not of a bug
     return (first + out).splitlines()
 
