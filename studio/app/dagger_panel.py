@@ -175,7 +175,7 @@ class DaggerPanel(QWidget):
 
         self.plot = pg.PlotWidget(background="#1e2026")
         self.plot.setMenuEnabled(False)
-        self.plot.setMinimumHeight(200)
+        self.plot.setMinimumHeight(140)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "labelled steps")
         item.setLabel("left", "success rate")
