@@ -114,7 +114,7 @@ class DaggerPanel(QWidget):
         self.decay_spin.setSingleStep(0.25)
         self.decay_spin.setValue(0.5)
         self.decay_spin.setToolTip(
-            "β of round i = β × decay^(i−1). 0.5 halves it each round; 0 lets the expert "
+            "β of round i = β × this^(i−1). 0.5 halves it each round; 0 lets the expert "
             "drive round 1 only (with the take-over gate: round 1 gathers the expert's own "
             "corrections, later rounds the policy's)."
         )
@@ -134,6 +134,15 @@ class DaggerPanel(QWidget):
             "to what it executes, and the step's label stays the expert's clean action. The "
             "policy then learns corrections from states just off the expert's path, and cannot "
             "lean on copying the previous motion (which the arm's joint velocities carry).",
+        )
+        self.parts = QComboBox()
+        self.parts.addItem("scene default", "")
+        self.parts.addItem("every part (BC keys on what the expert ignores)", "all")
+        self.parts.setToolTip(
+            "What the policy reads. With every part (joint angles and velocities, absolute "
+            "positions) BC from expert demos keys on features the expert ignores, and the "
+            "velocities let it copy its last motion: the causal-confusion lesson, which DAgger's "
+            "labels on the policy's own states are meant to fix."
         )
         self.bc_sets = QLineEdit()
         self.bc_sets.setPlaceholderText("e.g. activation=gelu hidden_sizes=512,512")
@@ -156,10 +165,14 @@ class DaggerPanel(QWidget):
         form.addRow("Episodes per round", self.episodes_spin)
         form.addRow("BC steps", self.steps_spin)
         form.addRow("Evaluation episodes", self.eval_spin)
-        form.addRow("Expert's share β", self.beta_spin)
-        form.addRow("β decay per round", self.decay_spin)
+        beta_row = QHBoxLayout()
+        beta_row.addWidget(self.beta_spin, 1)
+        beta_row.addWidget(QLabel("× per round"))
+        beta_row.addWidget(self.decay_spin, 1)
+        form.addRow("Expert's share β", beta_row)
         form.addRow("Expert takes over when off by", self.gate_spin)
         form.addRow("Noise on the expert's steps", self.noise_spin)
+        form.addRow("Observation parts", self.parts)
         form.addRow("More BC settings", self.bc_sets)
         form.addRow("", self.baseline)
         self.start_button = QPushButton("Start DAgger")
@@ -248,6 +261,7 @@ class DaggerPanel(QWidget):
             str(self.episodes_spin.value()),
             "--eval-episodes",
             str(self.eval_spin.value()),
+            *(["--obs-keys", "all"] if self.parts.currentData() == "all" else []),
             "--set",
             f"steps={self.steps_spin.value()}",
             *(x for k, v in self.more_bc_settings().items() for x in ("--set", f"{k}={v}")),

@@ -399,7 +399,9 @@ def test_a_person_labels_between_dagger_rounds(make_window, tmp_path, arm_policy
     assert len(points) == 4 and points[2][0] == points[0][0] + 5
 
 
-def test_the_dagger_dock_passes_the_beta_decay_and_more_bc_settings(make_window, tmp_path, qtbot):
+def test_the_dagger_dock_passes_the_beta_decay_parts_and_more_bc_settings(
+    make_window, tmp_path, qtbot
+):
     w = make_window(recordings=tmp_path / "demos.h5")
     panel = w.docks.dagger_panel
     args = panel.arguments(tmp_path / "demos.h5")
@@ -416,6 +418,10 @@ def test_the_dagger_dock_passes_the_beta_decay_and_more_bc_settings(make_window,
     assert args[args.index("--beta-decay") + 1] == "0"
     sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
     assert sets[-2:] == ["activation=gelu", "hidden_sizes=512,512"]
+    assert "--obs-keys" not in args  # the scene's default parts
+    panel.parts.setCurrentIndex(panel.parts.findData("all"))  # the causal-confusion lesson
+    args = panel.arguments(tmp_path / "demos.h5")
+    assert args[args.index("--obs-keys") + 1] == "all"
 
     type_into(panel.bc_sets, "activaton=gelu")  # a typo: said, and nothing starts
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
