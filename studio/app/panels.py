@@ -104,6 +104,9 @@ class SceneToolBar(QToolBar):
             lambda i: self.scene_chosen.emit(self.scene_combo.itemData(i))
         )
         self.scene_combo.lineEdit().returnPressed.connect(self._on_scene_typed)
+        # Text typed and left without Enter used to stay in the box ("k" over the arm scene);
+        # leaving the box shows the scene that is open again.
+        self.scene_combo.lineEdit().editingFinished.connect(self._show_open_scene)
         self.speed_combo = QComboBox()
         self.speed_combo.setToolTip(
             "Speed of whatever plays, live or playback ([ and ]); recordings keep the control rate"
@@ -140,6 +143,9 @@ class SceneToolBar(QToolBar):
         # A listed scene may be typed by its title or by its id.
         i = self.scene_combo.findText(text)
         self.scene_chosen.emit(self.scene_combo.itemData(i) if i >= 0 else text)
+
+    def _show_open_scene(self) -> None:
+        self.scene_combo.setEditText(self.scene_combo.itemText(self.scene_combo.currentIndex()))
 
     def set_scene(self, env_id: str) -> None:
         """Select ``env_id`` in the picker (added if missing)."""

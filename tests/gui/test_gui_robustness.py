@@ -236,6 +236,16 @@ def test_typed_scene_ids_and_gamepad_help(make_window, qtbot):
     assert window.scene is scene and scene.is_running()
     assert "Foo-v0" in window.last_warning
     assert combo.currentData() == scene.env_id  # the picker shows the scene still running
+    assert combo.currentText() == combo.itemText(combo.currentIndex())  # not "Foo-v0"
+
+    window.activateWindow()
+    combo.lineEdit().setFocus()
+    qtbot.waitUntil(combo.lineEdit().hasFocus)
+    qtbot.keyClicks(combo.lineEdit(), "k")  # typed, then left without Enter
+    assert combo.currentText() != combo.itemText(combo.currentIndex())
+    window.viewport.setFocus()
+    qtbot.waitUntil(lambda: combo.currentText() == combo.itemText(combo.currentIndex()))
+    assert window.scene is scene
 
     combo.lineEdit().setText("Hopper-v5")  # not in the list: any gymnasium MuJoCo id
     qtbot.keyClick(combo.lineEdit(), Qt.Key.Key_Return)
