@@ -219,7 +219,7 @@ class DaggerPanel(QWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.plot, 2)  # the chart is what the dock is for; the log scrolls
         layout.addWidget(self.log, 1)
 
     def _on_labeller(self, _index: int) -> None:
