@@ -54,6 +54,16 @@ def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
     return s
 
 
+def _fraction_spin(value: float, tip: str) -> QDoubleSpinBox:
+    """A number in [0, 1], in quarter steps."""
+    s = QDoubleSpinBox()
+    s.setRange(0.0, 1.0)
+    s.setSingleStep(0.25)
+    s.setValue(value)
+    s.setToolTip(tip)
+    return s
+
+
 def _off_spin(hi: float, step: float, tip: str) -> QDoubleSpinBox:
     """A non-negative amount whose 0 reads "off"."""
     s = QDoubleSpinBox()
@@ -100,23 +110,17 @@ class DaggerPanel(QWidget):
         self.episodes_spin = _spin(1, 100, 5, "policy rollouts the policy drives per round")
         self.steps_spin = _spin(10, 1_000_000, 2000, "BC training steps per round")
         self.eval_spin = _spin(1, 1000, 20, "evaluation episodes after each training")
-        self.beta_spin = QDoubleSpinBox()
-        self.beta_spin.setRange(0.0, 1.0)
-        self.beta_spin.setSingleStep(0.25)
-        self.beta_spin.setValue(1.0)
-        self.beta_spin.setToolTip(
+        self.beta_spin = _fraction_spin(
+            1.0,
             "Round 1's rollouts execute the expert's action at each step with this probability, "
             "multiplied by the decay each round (1, 0.5, 0.25: the DAgger paper's schedule); "
-            "0: the policy drives every step. Every visited state is labelled either way."
+            "0: the policy drives every step. Every visited state is labelled either way.",
         )
-        self.decay_spin = QDoubleSpinBox()
-        self.decay_spin.setRange(0.0, 1.0)
-        self.decay_spin.setSingleStep(0.25)
-        self.decay_spin.setValue(0.5)
-        self.decay_spin.setToolTip(
+        self.decay_spin = _fraction_spin(
+            0.5,
             "β of round i = β × this^(i−1). 0.5 halves it each round; 0 lets the expert "
             "drive round 1 only (with the take-over gate: round 1 gathers the expert's own "
-            "corrections, later rounds the policy's)."
+            "corrections, later rounds the policy's).",
         )
         self.gate_spin = _off_spin(
             2.0,
