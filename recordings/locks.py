@@ -27,9 +27,9 @@ def default_on_wait(message: str) -> None:
 
 def busy_message(path: str, shared: bool) -> str:
     """What a process waiting for the lock of ``path`` says."""
-    if shared:
-        return f"{path} is being written by another process; waiting"
-    return f"{path} is being read or written by another process; waiting"
+    # The lock is the folder's: it may be another file of the folder that is busy.
+    doing = "written" if shared else "read or written"
+    return f"{path} (or another file in its folder) is being {doing} by another process; waiting"
 
 
 @contextlib.contextmanager
@@ -71,7 +71,8 @@ def dir_lock(
                 if time.monotonic() > deadline:
                     who = "written" if shared else "read or written"
                     raise RecordingError(
-                        f"{path} is being {who} by another process: gave up after waiting "
+                        f"{path} (or another file in its folder) is being {who} by another "
+                        f"process: gave up after waiting "
                         f"{timeout:g} s (the lock is on the folder {folder}; is a process stuck?)"
                     ) from None
                 time.sleep(0.005)

@@ -48,8 +48,9 @@ class Dataset(TrainingArrays):
         path: the ``.h5`` file.
         lenient: skip demos that break the format and list why in ``problems`` instead of
             raising. Never silent: every skipped demo has an entry, and leaves ``demos``.
-        on_wait: called with "<file> is being written by another process; waiting" when a read
-            must wait for another process's commit (default: a ``FileBusyWarning``).
+        on_wait: called with ``busy_message`` ("<file> (or another file in its folder) is
+            being written by another process; waiting") when a read must wait for another
+            process's commit (default: a ``FileBusyWarning``).
         lock_timeout: seconds to wait for a commit before giving up with a RecordingError.
 
     Raises:

@@ -28,9 +28,10 @@ class RecordingFile(Committing, Editing):
         path: the ``.h5`` file; created (empty) in mode ``"a"`` if missing.
         mode: ``"a"`` (read/write) or ``"r"`` (read-only).
         flush_interval: the longest time (s) recorded steps stay only in memory.
-        on_wait: called with "<file> is being written by another process; waiting" (or "read
-            or written", before a change) when another process's commit or read must end
-            first (default: a ``FileBusyWarning``); None says nothing.
+        on_wait: called with ``busy_message`` ("<file> (or another file in its folder) is
+            being written by another process; waiting", or "read or written" before a change)
+            when another process's commit or read must end first (default: a
+            ``FileBusyWarning``); None says nothing.
         lock_timeout: seconds to wait for it before giving up with a RecordingError.
 
     Raises:

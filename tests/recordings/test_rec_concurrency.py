@@ -125,7 +125,9 @@ def test_a_reader_waits_for_a_commit_and_says_why(tmp_path: Path) -> None:
         said = []
         with pytest.raises(RecordingError) as exc:
             Dataset(path, on_wait=said.append, lock_timeout=0.3)
-        assert said == [f"{path} is being written by another process; waiting"]
+        assert said == [
+            f"{path} (or another file in its folder) is being written by another process; waiting"
+        ]
         assert str(path) in str(exc.value) and "gave up" in str(exc.value)
         busy = "being written by another process; waiting"
         with pytest.warns(FileBusyWarning, match=busy), pytest.raises(RecordingError):
@@ -144,14 +146,16 @@ def test_recording_file_reads_and_commits_wait_and_say_why(tmp_path: Path) -> No
     record(w, synth_episode(0, 0, length=8))
     fd = _hold_folder_lock(path)
     try:
-        with pytest.raises(RecordingError, match=r"d\.h5 is being written.*gave up"):
+        folder_too = r"d\.h5 \(or another file in its folder\) is being"
+        with pytest.raises(RecordingError, match=folder_too + r" written.*gave up"):
             _ = rf.demos
-        with pytest.raises(RecordingError, match=r"d\.h5 is being read or written.*gave up"):
+        with pytest.raises(RecordingError, match=folder_too + r" read or written.*gave up"):
             w.finish(success=True)  # the journal keeps the steps: recover() commits them
     finally:
         os.close(fd)
     assert said == [
-        f"{path} is being written by another process; waiting",
-        f"{path} is being read or written by another process; waiting",
+        f"{path} (or another file in its folder) is being written by another process; waiting",
+        f"{path} (or another file in its folder) is being read or written by another process; "
+        "waiting",
     ]
     assert rf.recover() == ["demo_0"] and rf.demos == ["demo_0"]
