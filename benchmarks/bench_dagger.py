@@ -121,6 +121,7 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
     }
     src = collect(work, ARM, p["demos"], log)
     many = collect(work, ARM, p["bc_demos"], log)
+    sets = _set_args([*p["sets"], *DAGGER_SETS])  # every run's; a learner's come on top
     for s in [int(x) for x in seeds.split(",")]:
         runs: dict[str, list[dict[str, Any]]] = {}
         for name, prefix, opts, learner in ROLLOUTS:
@@ -131,19 +132,18 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
                 shutil.rmtree(run_dir, ignore_errors=True)
                 shutil.copy(src, data)
             log.append(f"cp {src} {data}")
-            sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS, *_learner_sets(learner)]]
+            learner_sets = _set_args(_learner_sets(learner))
             sh([*CLI, "dagger", "--data", str(data), "--expert", "scripted",
                 "--rounds", str(p["rounds"]), "--episodes-per-round", str(p["per_round"]),
                 *opts, "--obs-keys", "all", "--eval-episodes", str(p["eval_episodes"]),
                 "--seed", str(s), "--runs-dir", str(work / "runs"), "--name", f"{prefix}-s{s}",
-                "--threads", "1", *sets], log, run=todo)  # fmt: skip
+                "--threads", "1", *sets, *learner_sets], log, run=todo)  # fmt: skip
             runs[name] = json.loads((run_dir / "summary.json").read_text())["rounds"]
         n = p["bc_demos"]
-        sets = [f"--set={x}" for x in [*p["sets"], *DAGGER_SETS]]
         eps = p["eval_episodes"]
         bc_all = {}
         for _, sfx, extra in LEARNERS:
-            both = [*sets, *(f"--set={x}" for x in extra)]
+            both = [*sets, *_set_args(extra)]
             name = f"bc-{n}-all{sfx}-s{s}"
             bc_all[sfx] = bc_score(work, many, name, s, ["--obs-keys", "all", *both], log, eps)
         bc_def = bc_score(work, many, f"bc-{n}-default-s{s}", s, sets, log, eps)
@@ -158,6 +158,10 @@ def _run(work: Path, *, quick: bool, seeds: str) -> dict[str, Any]:
         ex_json.write_text(out)
     f["expert"] = json.loads(ex_json.read_text())["expert"]
     return f
+
+
+def _set_args(pairs: list[str]) -> list[str]:
+    return [f"--set={x}" for x in pairs]
 
 
 def _learner_sets(suffix: str) -> list[str]:

@@ -228,11 +228,14 @@ class DaggerPanel(QWidget):
 
     def _on_labeller(self, _index: int) -> None:
         # A person's labels come after the rollouts: no expert to execute or to compare with.
-        self.baseline.setEnabled(not self.by_person)
-        self.beta_spin.setEnabled(not self.by_person)
-        self.decay_spin.setEnabled(not self.by_person)
-        self.gate_spin.setEnabled(not self.by_person)
-        self.noise_spin.setEnabled(not self.by_person)
+        for field in (
+            self.baseline,
+            self.beta_spin,
+            self.decay_spin,
+            self.gate_spin,
+            self.noise_spin,
+        ):
+            field.setEnabled(not self.by_person)
 
     def _on_gate(self, value: float) -> None:
         # With beta mixing on top, the expert would drive most of round 1 whatever the gate.
@@ -302,15 +305,16 @@ class DaggerPanel(QWidget):
         Raises:
             ValueError: a pair is not KEY=VALUE, or BC has no such setting or rejects the value.
         """
-        import algorithms
-
         pairs: dict[str, str] = {}
         for pair in self.bc_sets.text().split():
             key, sep, value = pair.partition("=")
             if not sep or not key or not value:
                 raise ValueError(f"{pair!r} is not KEY=VALUE")
             pairs[key] = value
-        algorithms.make_config("bc", pairs)
+        if pairs:  # an empty field needs no check, nor torch imported on the GUI thread
+            import algorithms
+
+            algorithms.make_config("bc", pairs)
         return pairs
 
     @property

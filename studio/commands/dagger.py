@@ -123,13 +123,13 @@ def run(args: argparse.Namespace) -> int:
     from studio.runfolder import choose_obs_keys, prepare_run_dir
 
     data_path = Path(args.data)
-    if args.gate > 0 and args.expert != "scripted":
-        print("dagger: --gate needs --expert scripted (an expert to take over)", file=sys.stderr)
-        return 2
-    if args.expert_noise > 0 and args.expert != "scripted":
-        print("dagger: --expert-noise needs --expert scripted (an expert that drives)",
-              file=sys.stderr)  # fmt: skip
-        return 2
+    for flag, value, why in (
+        ("--gate", args.gate, "an expert to take over"),
+        ("--expert-noise", args.expert_noise, "an expert that drives"),
+    ):
+        if value > 0 and args.expert != "scripted":
+            print(f"dagger: {flag} needs --expert scripted ({why})", file=sys.stderr)
+            return 2
     if args.bc_baseline and args.expert != "scripted":
         print("dagger: --bc-baseline needs --expert scripted (it collects expert episodes)",
               file=sys.stderr)  # fmt: skip
