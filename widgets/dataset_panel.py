@@ -190,6 +190,10 @@ class DatasetPanel(QWidget):
         left = hh.sectionViewportPosition(c)
         return left >= 0 and left + hh.sectionSize(c) <= self._table.viewport().width()
 
+    def rows_in_view(self) -> int:
+        """How many rows the table's viewport shows whole, as many as it has (layout checks)."""
+        return self._table.viewport().height() // self._table.verticalHeader().defaultSectionSize()
+
     def play_selected(self) -> None:
         """What the Play button does: ask to play the selected demo."""
         self._on_play()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
 from studio.app.dagger_panel import DaggerPanel
 from studio.app.eval_panel import EvalPanel
@@ -22,12 +22,32 @@ from studio.app.training import TrainingController
 from widgets.dataset_panel import DatasetPanel
 
 DOCK_MIN_WIDTH = 480
+# The shortest a tabbed panel's dock gets before its panel scrolls.
+SCROLLING_DOCK_MIN_HEIGHT = 240
 
 
-def make_dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QDockWidget:
-    """A dock around ``widget``; ``name`` keys its place in the saved window layout."""
+def make_dock(
+    window: QMainWindow, title: str, widget: QWidget, name: str, *, scrolls: bool = False
+) -> QDockWidget:
+    """A dock around ``widget``; ``name`` keys its place in the saved window layout.
+
+    ``scrolls``: the panel fills the dock when there is room and scrolls when the dock is
+    shorter than the panel's minimum. The tabbed panels share one height, so without it the
+    tallest (Train) would set the height of all of them and squeeze the Demos table.
+    """
     dock = QDockWidget(title, window)
     dock.setObjectName(name)
+    if scrolls:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(widget)
+        area.setMinimumHeight(SCROLLING_DOCK_MIN_HEIGHT)
+        # As wide as the panel beside the vertical bar: scrolling is up and down only.
+        area.setMinimumWidth(
+            widget.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width()
+        )
+        widget = area
     dock.setWidget(widget)
     dock.setMinimumWidth(DOCK_MIN_WIDTH)
     return dock
@@ -54,6 +74,7 @@ class Docks:
         scene_id: the live scene's id.
         masks: the open file's mask names.
         """
+        self._window = window
         self.dataset_panel = DatasetPanel()
         self.controls_panel = ControlsPanel()
         self.train_panel = TrainPanel(
@@ -66,10 +87,12 @@ class Docks:
         self.eval_panel = EvalPanel(evaluation)
         self.demos_dock = make_dock(window, "Demos", self.dataset_panel, "DemosDock")
         self.help_dock = make_dock(window, "Controls", self.controls_panel, "ControlsDock")
-        self.train_dock = make_dock(window, "Train", self.train_panel, "TrainDock")
-        self.eval_dock = make_dock(window, "Evaluate", self.eval_panel, "EvalDock")
+        self.train_dock = make_dock(window, "Train", self.train_panel, "TrainDock", scrolls=True)
+        self.eval_dock = make_dock(window, "Evaluate", self.eval_panel, "EvalDock", scrolls=True)
         self.dagger_panel = DaggerPanel(recordings_path, scene_id)
-        self.dagger_dock = make_dock(window, "DAgger", self.dagger_panel, "DaggerDock")
+        self.dagger_dock = make_dock(
+            window, "DAgger", self.dagger_panel, "DaggerDock", scrolls=True
+        )
         right = Qt.DockWidgetArea.RightDockWidgetArea
         window.addDockWidget(right, self.demos_dock)
         window.addDockWidget(right, self.help_dock)
@@ -77,6 +100,17 @@ class Docks:
         window.tabifyDockWidget(self.train_dock, self.eval_dock)
         window.tabifyDockWidget(self.eval_dock, self.dagger_dock)
         self.help_dock.raise_()
+
+    def first_split(self, height: int) -> None:
+        """Give the Demos table about a third of the side's ``height``, the tabs the rest.
+
+        The layout's own first split follows size hints, which left the table four rows high
+        under the tabs. Called when a window without a saved layout is first shown.
+        """
+        third = max(height // 3, 1)
+        self._window.resizeDocks(
+            [self.demos_dock, self.help_dock], [third, height - third], Qt.Orientation.Vertical
+        )
 
     def view_actions(self) -> list[QAction]:
         """The View menu's show/hide entries, one per dock."""

@@ -105,7 +105,7 @@ class TrainPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.settings)
-        scroll.setMinimumHeight(120)
+        scroll.setMinimumHeight(90)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)

@@ -54,7 +54,7 @@ class TrainingWatch(QWidget):
         super().__init__(parent)
         self.plot = LivePlot()
         self.plot.set_panels(LOSS_PANELS)
-        self.plot.setMinimumHeight(260)
+        self.plot.setMinimumHeight(180)
         self.doctor_label = QLabel()
         self.doctor_label.setWordWrap(True)
         self.doctor_label.setStyleSheet("background: #3a3020; color: #f0d890; padding: 4px;")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        self._split_on_show = state is None
         path = recordings if recordings is not None else self.settings.last_file
         remembered = recordings is None
         opens = bool(path) and (not remembered or Path(path).exists())
@@ -372,6 +373,13 @@ class MainWindow(QMainWindow):
         )
 
     # ============================================================================= closing
+    def showEvent(self, event: QShowEvent) -> None:
+        """On the first show without a saved layout, split the side at the real height."""
+        super().showEvent(event)
+        if self._split_on_show:
+            self._split_on_show = False
+            self.docks.first_split(self.docks.demos_dock.height() + self.docks.help_dock.height())
+
     def closeEvent(self, event: QCloseEvent) -> None:
         # A recording in progress is committed before anything else goes away; an episode that
         # awaits keep/discard stays undecided and is offered back at the next opening.

@@ -158,6 +158,27 @@ def test_a_crashed_recording_is_offered_back(make_window, tmp_path, choice):
     )
 
 
+def test_the_demos_table_gets_a_third_of_the_side_beside_the_tabbed_docks(make_window, drive):
+    """The tabbed docks' tallest form (Train, DAgger) once set their shared height, which left
+    the Demos table above them three rows high in a 1500x920 window."""
+    window = make_window()
+    window.resize(1500, 920)
+    drive.wait(0.2)
+    window.dataset_panel.set_rows(
+        [DemoRow(f"demo_{i}", "human", 50, True, "11-30 10:42", []) for i in range(20)]
+    )
+    drive.wait(0.1)
+    assert window.dataset_panel.rows_in_view() >= 6
+    # Each tab can still be raised and shows its start button.
+    for dock, button in (
+        (window.docks.train_dock, window.docks.train_panel.start_button),
+        (window.docks.dagger_dock, window.docks.dagger_panel.start_button),
+    ):
+        dock.raise_()
+        drive.wait(0.1)
+        assert button.isVisible() and button.height() > 10
+
+
 def test_the_demos_table_shows_its_tags_whole(make_window, drive):
     """Bug 7: the Tags column was clipped at the panel's edge."""
     window = make_window()
