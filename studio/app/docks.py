@@ -104,7 +104,7 @@ class Docks:
     def first_split(self, height: int) -> None:
         """Give the Demos table about a third of the side's ``height``, the tabs the rest.
 
-        The layout's own first split follows size hints, which left the table four rows high
+        The layout's own first split follows size hints, which left the table three rows high
         under the tabs. Called when a window without a saved layout is first shown.
         """
         third = max(height // 3, 1)

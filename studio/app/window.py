@@ -372,7 +372,6 @@ class MainWindow(QMainWindow):
             "Imitation Studio — drive MuJoCo robots, record demonstrations, play them back.",
         )
 
-    # ============================================================================= closing
     def showEvent(self, event: QShowEvent) -> None:
         """On the first show without a saved layout, split the side at the real height."""
         super().showEvent(event)
@@ -380,6 +379,7 @@ class MainWindow(QMainWindow):
             self._split_on_show = False
             self.docks.first_split(self.docks.demos_dock.height() + self.docks.help_dock.height())
 
+    # ============================================================================= closing
     def closeEvent(self, event: QCloseEvent) -> None:
         # A recording in progress is committed before anything else goes away; an episode that
         # awaits keep/discard stays undecided and is offered back at the next opening.
