@@ -60,6 +60,14 @@ def make_actions(
     return actions
 
 
+_REC_STYLE = "color: #e03030; font-weight: bold;"
+
+
+def recording_text(steps: int) -> str:
+    """The status bar's text while recording."""
+    return f"● REC {steps} steps"
+
+
 def scene_title(env_id: str) -> str:
     """Human name of a scene id."""
     return SCENE_TITLES.get(env_id, env_id)
@@ -222,6 +230,11 @@ class StudioStatusBar(QStatusBar):
         self.addPermanentWidget(self.file, 1)
         self.file.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+    def show_recording(self, steps: int) -> None:
+        """Only the recording's step count (it changes every control step)."""
+        self.rec.setText(recording_text(steps))
+        self.rec.setStyleSheet(_REC_STYLE)
+
     def show_values(
         self,
         *,
@@ -240,6 +253,6 @@ class StudioStatusBar(QStatusBar):
         self.rtf.setToolTip("real-time factor: simulated seconds per wall second (target: speed)")
         self.fps.setText(f"{fps:5.1f} fps")
         self.rec.setText(rec)
-        self.rec.setStyleSheet("color: #e03030; font-weight: bold;" if "REC" in rec else "")
+        self.rec.setStyleSheet(_REC_STYLE if "REC" in rec else "")
         self.device.setText(f"input: {device}")
         self.file.setText(file or "no recordings file")

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 
 from studio.app.commands import COMMANDS, is_shortcut
 from studio.app.modes import Mode
-from studio.app.panels import scene_title
+from studio.app.panels import recording_text, scene_title
 
 if TYPE_CHECKING:
     from studio.app.window import MainWindow
@@ -166,6 +166,10 @@ class Presenter:
                 vp.set_action(w.playback.actions[w.playback.index], labels, "recorded action")
             return
         vp.set_recording(mode is Mode.RECORDING, f"REC  {w.recorder.steps} steps")
+        if mode is Mode.RECORDING:
+            # The status bar's count follows the badge's frame by frame; its 4 Hz refresh
+            # alone left the two a few steps apart.
+            w.status.show_recording(w.recorder.steps)
         if w.controller.policy_drives and w.policy_driver.person_drove:
             vp.set_action(w.inputs.last_action, labels, "your action (take-over)")
             return
@@ -294,7 +298,7 @@ class Presenter:
         meter.sim_time(scene.loop_steps * scene.env.control_dt, mode.drives_scene and scene.running)
         rec = {
             Mode.LIVE: "not recording",
-            Mode.RECORDING: f"● REC {w.recorder.steps} steps",
+            Mode.RECORDING: recording_text(w.recorder.steps),
             Mode.PENDING: "ended: keep/discard?",
             Mode.PLAYBACK: "playback",
             Mode.POLICY: "policy driving",

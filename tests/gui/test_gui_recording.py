@@ -51,6 +51,19 @@ def test_recorded_episode_holds_the_pressed_actions(make_window, drive, tmp_path
     assert np.asarray(ep.states).shape[0] == len(actions)
 
 
+def test_the_status_bar_counts_the_same_steps_as_the_rec_badge(make_window, drive):
+    """The status bar refreshes at 4 Hz; its REC count was a few steps behind the badge's."""
+    window = make_window()
+    window._status_timer.stop()  # only the per-frame path may update the count
+    drive.tap(window.viewport, Qt.Key.Key_Space)
+    drive.hold(window.viewport, Qt.Key.Key_Right, 0.5)
+    window.presenter.before_frame()  # what each drawn frame does
+    steps = window.recorder.steps
+    assert steps > 0
+    assert window.viewport.recording_badge() == f"REC  {steps} steps"
+    assert window.status.rec.text() == f"● REC {steps} steps"
+
+
 def test_discard_leaves_no_trace(make_window, drive, tmp_path):
     window = make_window()
     before = _files(tmp_path)
