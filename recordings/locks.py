@@ -27,9 +27,13 @@ def default_on_wait(message: str) -> None:
 
 def busy_message(path: str, shared: bool) -> str:
     """What a process waiting for the lock of ``path`` says."""
+    return f"{_busy(path, shared)}; waiting"
+
+
+def _busy(path: str, shared: bool) -> str:
     # The lock is the folder's: it may be another file of the folder that is busy.
     doing = "written" if shared else "read or written"
-    return f"{path} (or another file in its folder) is being {doing} by another process; waiting"
+    return f"{path} (or another file in its folder) is being {doing} by another process"
 
 
 @contextlib.contextmanager
@@ -69,11 +73,9 @@ def dir_lock(
                     told = True
                     on_wait(busy_message(path, shared))
                 if time.monotonic() > deadline:
-                    who = "written" if shared else "read or written"
                     raise RecordingError(
-                        f"{path} (or another file in its folder) is being {who} by another "
-                        f"process: gave up after waiting "
-                        f"{timeout:g} s (the lock is on the folder {folder}; is a process stuck?)"
+                        f"{_busy(path, shared)}: gave up after waiting {timeout:g} s "
+                        f"(the lock is on the folder {folder}; is a process stuck?)"
                     ) from None
                 time.sleep(0.005)
         yield

@@ -191,7 +191,7 @@ class DatasetPanel(QWidget):
         return left >= 0 and left + hh.sectionSize(c) <= self._table.viewport().width()
 
     def rows_in_view(self) -> int:
-        """How many rows the table's viewport shows whole, as many as it has (layout checks)."""
+        """How many whole rows the table's viewport has room for (layout checks)."""
         return self._table.viewport().height() // self._table.verticalHeader().defaultSectionSize()
 
     def play_selected(self) -> None:

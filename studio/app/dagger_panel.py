@@ -26,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import QProcess, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,6 +41,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from studio.app.dagger_chart import DaggerChart
 
 _ROUND = re.compile(r"^round (\d+):")
 
@@ -190,31 +191,7 @@ class DaggerPanel(QWidget):
         self.status_label = QLabel("Rounds run on the open recordings file.")
         self.status_label.setWordWrap(True)
 
-        self.plot = pg.PlotWidget(background="#1e2026")
-        self.plot.setMenuEnabled(False)
-        self.plot.setMinimumHeight(140)
-        item = self.plot.getPlotItem()
-        item.setLabel("bottom", "labelled steps")
-        item.setLabel("left", "success rate")
-        item.setTitle(
-            '<span style="color:#4aa8ff">DAgger</span> · '
-            '<span style="color:#7ddc6a">BC, same number of expert labels</span> · '
-            '<span style="color:#ff9f40">round 0</span>',
-            size="9pt",
-        )
-        item.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setYRange(0, 1.05, padding=0)
-        self._curve = self.plot.plot(
-            [], [], pen=pg.mkPen("#4aa8ff", width=2), symbol="o", symbolBrush="#4aa8ff"
-        )
-        self._bc_curve = self.plot.plot(
-            [], [], pen=pg.mkPen("#7ddc6a", width=2), symbol="s", symbolBrush="#7ddc6a"
-        )
-        self._bc_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen("#ff9f40", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
-        )
-        self._bc_line.hide()
-        self.plot.addItem(self._bc_line)
+        self.plot = DaggerChart()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(500)
@@ -348,9 +325,7 @@ class DaggerPanel(QWidget):
         self._first = len(self.rounds) if self.by_person else 0
         if not self.by_person:  # a person's rounds add up over Starts; the expert's do not
             self.rounds = []
-            self._curve.setData([], [])
-            self._bc_curve.setData([], [])
-            self._bc_line.hide()
+            self.plot.show_rounds([])
         self.log.clear()
         self._buffer, self._stopping = "", False
         proc = QProcess(self)
@@ -397,24 +372,16 @@ class DaggerPanel(QWidget):
         self._draw()
 
     def _draw(self) -> None:
-        xs = [float(r["labelled_steps"]) for r in self.rounds]
-        ys = [float(r["eval_success"]) for r in self.rounds]
-        self._curve.setData(xs, ys)
-        bc = [r for r in self.rounds if "bc_success" in r]
-        self._bc_curve.setData(
-            [float(r["bc_labelled_steps"]) for r in bc], [float(r["bc_success"]) for r in bc]
-        )
+        self.plot.show_rounds(self.rounds)
         if self.rounds:
-            self._bc_line.setValue(ys[0])
-            self._bc_line.show()
-            last = self.rounds[-1]
+            first, last = self.rounds[0], self.rounds[-1]
             total = 1 if self.by_person else self.rounds_spin.value()
             same = (
                 f", BC with as many labels {last['bc_success']:.0%}" if "bc_success" in last else ""
             )
             self.status_label.setText(
                 f"Round {last['round']}/{total}: {last['labelled_steps']} labelled steps, "
-                f"success {last['eval_success']:.0%}{same} (round 0: {ys[0]:.0%})"
+                f"success {last['eval_success']:.0%}{same} (round 0: {first['eval_success']:.0%})"
             )
 
     def _on_finished(self, code: int, _status: Any) -> None:
@@ -448,5 +415,4 @@ class DaggerPanel(QWidget):
     # ----------------------------------------------------------------------------- for tests
     def points(self, curve: str = "dagger") -> list[tuple[float, float]]:
         """A curve's points, ``dagger`` or ``bc``: (labelled steps, success rate)."""
-        xs, ys = (self._curve if curve == "dagger" else self._bc_curve).getData()
-        return [] if xs is None else list(zip(map(float, xs), map(float, ys), strict=True))
+        return self.plot.points(curve)

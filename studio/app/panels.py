@@ -233,7 +233,8 @@ class StudioStatusBar(QStatusBar):
     def show_recording(self, steps: int) -> None:
         """Only the recording's step count (it changes every control step)."""
         self.rec.setText(recording_text(steps))
-        self.rec.setStyleSheet(_REC_STYLE)
+        if self.rec.styleSheet() != _REC_STYLE:  # called every frame: restyle only on a change
+            self.rec.setStyleSheet(_REC_STYLE)
 
     def show_values(
         self,
